@@ -1,0 +1,176 @@
+//! The command line as clap sees it. Nothing past [`crate::settings`] uses these
+//! types: they are turned into validated settings first (ripgrep, fd).
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Shown at the end of `--help` and in the man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status (the monitoring-plugin convention, the same for every command):
+  0  OK        nothing wrong, or only informational findings
+  1  WARNING   at least one warning finding
+  2  CRITICAL  at least one critical finding
+  3  UNKNOWN   the check could not be done: bad usage or the tool's own failure
+
+Every finding has a code; `fcgi-doctor explain CODE` says what it means and how to fix it.";
+
+const PROBE_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor probe /run/php/php8.2-fpm.sock --fpm-ping
+  fcgi-doctor probe unix:/run/app.sock --uri /health --expect-status 200
+  fcgi-doctor probe 127.0.0.1:9000 --script-filename /srv/www/index.php --format json
+  fcgi-doctor probe '[::1]:9000' --timeout 1s --connect-timeout 200ms
+
+Health checks: `--fpm-ping` needs `ping.path = /ping` in the php-fpm pool. For a
+Kubernetes liveness probe prefer a ping on `pm.status_listen`, which has its own
+worker and still answers when the pool is saturated.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fcgi-doctor",
+    version,
+    about = "Find out why a FastCGI deployment is broken and say how to fix it",
+    long_about = "Find out why a FastCGI deployment is broken and say how to fix it.\n\n\
+                  fcgi-doctor speaks FastCGI to php-fpm, flup, fcgiwrap and any other \
+                  FastCGI application, and turns every failure into a coded finding \
+                  with its cause and fix.",
+    after_help = EXIT_STATUS_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format; jsonl prints one compact JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to colour human output (NO_COLOR and TERM=dumb turn `auto` off).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print nothing when the status is OK, and only the findings otherwise.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Speak FastCGI to a socket with a synthetic request and diagnose what fails.
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(Box<ProbeArgs>),
+    /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Socket to probe: /path.sock, unix:/path, unix:/path: (nginx), @abstract,
+    /// host:port, tcp://host:port, fcgi://host:port, [::1]:9000.
+    #[arg(value_name = "TARGET")]
+    pub target: OsString,
+
+    /// Deadline for establishing the connection (500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub connect_timeout: String,
+
+    /// Deadline for the whole probe, connecting included.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+
+    /// SCRIPT_FILENAME to request (default: the SCRIPT_NAME, which php-fpm
+    /// answers with "Primary script unknown" without running any code).
+    #[arg(long, value_name = "PATH")]
+    pub script_filename: Option<String>,
+
+    /// REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it.
+    #[arg(long, value_name = "URI")]
+    pub uri: Option<String>,
+
+    /// REQUEST_METHOD.
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// Extra or overriding FastCGI parameter, repeatable (HTTP_HOST=example.org).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Request body: literal text, @FILE, or - for standard input.
+    #[arg(long, value_name = "TEXT|@FILE|-")]
+    pub body: Option<String>,
+
+    /// php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong".
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        default_missing_value = "/ping",
+        conflicts_with_all = ["script_filename", "uri"]
+    )]
+    pub fpm_ping: Option<String>,
+
+    /// Acceptable CGI status: 200, or a range such as 200-399.
+    #[arg(long, value_name = "STATUS|FROM-TO")]
+    pub expect_status: Option<String>,
+
+    /// Regular expression the response body must match.
+    #[arg(long, value_name = "REGEX")]
+    pub expect_body: Option<String>,
+
+    /// Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
+    pub max_body: String,
+
+    /// Skip the FCGI_GET_VALUES management request.
+    #[arg(long)]
+    pub no_get_values: bool,
+
+    /// Probe as this user, as the web server would connect (needs root).
+    #[arg(long, value_name = "USER")]
+    pub as_user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A code such as FD1004, or a class such as permission_denied.
+    #[arg(value_name = "CODE", required_unless_present = "all")]
+    pub code: Option<String>,
+
+    /// List every code.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+}
+
+/// The clap model, for the man page and completion generators.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_model_is_consistent() {
+        command().debug_assert();
+    }
+}

@@ -1,0 +1,109 @@
+//! fcgi-doctor: find out why a FastCGI deployment is broken and say how to fix it.
+//!
+//! Data flows one way: sources read the world (the `probe` transport, the
+//! filesystem), checks turn what they saw into [`finding::Finding`]s through the
+//! [`registry`], and [`report`] prints them.
+
+pub mod access;
+pub mod cli;
+pub mod explain;
+pub mod fcgi;
+pub mod finding;
+pub mod probe;
+pub mod registry;
+pub mod report;
+pub mod sanitize;
+pub mod settings;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use finding::Status;
+use settings::{OutputSettings, ProbeSettings, UsageError};
+
+/// Parses `args`, runs the command, prints, and returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; every usage error is UNKNOWN (3),
+            // not clap's default 2, which would read as CRITICAL.
+            let code = if e.use_stderr() {
+                Status::Unknown.exit_code()
+            } else {
+                0
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let output = OutputSettings::from_args(&cli.global);
+    colored::control::set_override(output.color);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = dispatch(&cli.command, &output, &mut out);
+    match result {
+        Ok(status) => status.exit_code(),
+        Err(Failure::Usage(e)) => {
+            report::write_error(&e.0);
+            Status::Unknown.exit_code()
+        }
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            // `| head` closed the pipe: not an error (ripgrep does the same).
+            0
+        }
+        Err(Failure::Io(e)) => {
+            report::write_error(&format!("cannot write the output: {e}"));
+            Status::Unknown.exit_code()
+        }
+    }
+}
+
+enum Failure {
+    Usage(UsageError),
+    Io(io::Error),
+}
+
+impl From<UsageError> for Failure {
+    fn from(e: UsageError) -> Self {
+        Failure::Usage(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn dispatch(
+    command: &Command,
+    output: &OutputSettings,
+    out: &mut dyn Write,
+) -> Result<Status, Failure> {
+    match command {
+        Command::Probe(args) => {
+            let settings = ProbeSettings::from_args(args)?;
+            let report = probe::run(&settings)?;
+            Ok(report::emit(
+                out,
+                output,
+                "probe",
+                &report.findings,
+                &report,
+                |o| probe::render_human(o, &report),
+            )?)
+        }
+        Command::Explain(args) => {
+            let selected = explain::select(args.code.as_deref(), args.all)?;
+            Ok(explain::run(out, output, selected)?)
+        }
+    }
+}

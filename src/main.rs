@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(fcgi_doctor::run(std::env::args_os()));
+}

@@ -1,0 +1,328 @@
+//! Connecting, and explaining a failed connect from what the filesystem and the
+//! kernel's error say.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{timeout_at, Instant};
+
+use super::target::Target;
+use crate::access::{self, Credentials, Need};
+use crate::finding::Finding;
+use crate::registry::codes;
+
+/// A connected byte stream, unix or TCP.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+pub struct Connection {
+    pub stream: Box<dyn Io>,
+    /// The address that answered (for names that resolve to several).
+    pub peer: String,
+}
+
+/// Connects within `connect_timeout`, never past `deadline`. A failure comes back
+/// as the finding that explains it.
+pub async fn connect(
+    target: &Target,
+    connect_timeout: Duration,
+    deadline: Instant,
+) -> Result<Connection, Box<Finding>> {
+    let subject = target.to_string();
+    match target {
+        Target::Unix(path) => connect_unix(UnixAddr::new(path.as_path()), &subject)
+            .map_err(|errno| Box::new(explain_unix_failure(path, errno, &subject))),
+        Target::Abstract(name) => connect_unix(UnixAddr::new_abstract(name), &subject)
+            .map_err(|errno| Box::new(explain_abstract_failure(errno, &subject))),
+        Target::Tcp { host, port } => connect_tcp(host, *port, connect_timeout, deadline, &subject)
+            .await
+            .map_err(Box::new),
+    }
+}
+
+/// Unix stream sockets never answer a non-blocking connect with EINPROGRESS on
+/// Linux: it succeeds at once, or fails at once (EAGAIN when the accept queue is
+/// full), so no wait is needed here.
+fn connect_unix(addr: nix::Result<UnixAddr>, subject: &str) -> Result<Connection, Errno> {
+    let addr = addr?;
+    let fd = socket::socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    socket::connect(fd.as_raw_fd(), &addr)?;
+    let std_stream = std::os::unix::net::UnixStream::from(fd);
+    let stream = tokio::net::UnixStream::from_std(std_stream).map_err(io_errno)?;
+    Ok(Connection {
+        stream: Box::new(stream),
+        peer: subject.to_string(),
+    })
+}
+
+fn io_errno(e: io::Error) -> Errno {
+    e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)
+}
+
+fn explain_unix_failure(path: &Path, errno: Errno, subject: &str) -> Finding {
+    let shown = path.display();
+    match errno {
+        Errno::ENOENT | Errno::ENOTDIR => match access::first_missing(path) {
+            Some(missing) if missing != std::path::absolute(path).unwrap_or_default() => {
+                Finding::new(
+                    &codes::SOCKET_DIR_MISSING,
+                    subject,
+                    format!(
+                        "{shown}: the directory {} does not exist",
+                        missing.display()
+                    ),
+                )
+            }
+            _ if errno == Errno::ENOTDIR => Finding::new(
+                &codes::SOCKET_DIR_MISSING,
+                subject,
+                format!("{shown}: a component of the path is not a directory"),
+            ),
+            _ => Finding::new(
+                &codes::SOCKET_MISSING,
+                subject,
+                format!("{shown} does not exist (its directory does)"),
+            ),
+        },
+        Errno::ECONNREFUSED | Errno::ENOTSOCK | Errno::ELOOP => {
+            match std::fs::metadata(path).map(|m| m.file_type()) {
+                Ok(kind) if std::os::unix::fs::FileTypeExt::is_socket(&kind) => Finding::new(
+                    &codes::STALE_SOCKET,
+                    subject,
+                    format!(
+                        "{shown} is a socket file, but connect() is refused: nobody listens on it"
+                    ),
+                )
+                .with_fix(format!(
+                    "Restart the backend that should listen on {shown}; if it refuses to bind, \
+                     remove the stale file first (rm {shown}). Then find out why it died \
+                     (its log, dmesg for the OOM killer)."
+                )),
+                Ok(kind) => Finding::new(
+                    &codes::NOT_A_SOCKET,
+                    subject,
+                    format!("{shown} is {}, not a socket", describe_kind(&kind)),
+                ),
+                Err(e) if e.raw_os_error() == Some(Errno::ELOOP as i32) => Finding::new(
+                    &codes::NOT_A_SOCKET,
+                    subject,
+                    format!("{shown}: too many levels of symbolic links"),
+                ),
+                Err(e) => Finding::new(
+                    &codes::STALE_SOCKET,
+                    subject,
+                    format!(
+                        "connect() to {shown} is refused, and the path cannot be examined: {e}"
+                    ),
+                ),
+            }
+        }
+        Errno::EACCES | Errno::EPERM => explain_denial(path, subject),
+        Errno::EAGAIN => Finding::new(
+            &codes::LISTEN_BACKLOG_FULL,
+            subject,
+            format!("connect() to {shown} failed with EAGAIN: the listen queue is full"),
+        ),
+        other => Finding::new(
+            &codes::UNREACHABLE,
+            subject,
+            format!("connect() to {shown} failed: {}", errno_text(other)),
+        ),
+    }
+}
+
+fn describe_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_file() {
+        "a regular file"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a socket"
+    }
+}
+
+/// Names the component that denies, with the exact command that fixes it.
+fn explain_denial(path: &Path, subject: &str) -> Finding {
+    let creds = Credentials::current();
+    let who = access::user_name(creds.uid);
+    let Some(denial) = access::first_denial(path, &creds, access::stat_owner) else {
+        return Finding::new(
+            &codes::PERMISSION_DENIED_OTHER,
+            subject,
+            format!(
+                "connect() to {} as {who} failed with EACCES, but the modes of the socket and \
+                 its directories allow {who}: an ACL or a security module denies",
+                path.display()
+            ),
+        );
+    };
+    let owner = format!(
+        "{}:{}",
+        access::user_name(denial.owner.uid),
+        access::group_name(denial.owner.gid)
+    );
+    let shown = denial.path.display();
+    match denial.need {
+        Need::Search => Finding::new(
+            &codes::DIRECTORY_PERMISSION_DENIED,
+            subject,
+            format!(
+                "the directory {shown} ({} {owner}) gives {who} no search permission, so \
+                 {} cannot be reached",
+                access::mode_string('d', denial.owner.mode),
+                path.display()
+            ),
+        )
+        .with_fix(format!(
+            "Let {who} through {shown}: chmod o+x {shown} (or chgrp a group of {who} and \
+             chmod g+x), or move the socket to a directory meant for it such as /run/<app>/."
+        )),
+        Need::Write => Finding::new(
+            &codes::SOCKET_PERMISSION_DENIED,
+            subject,
+            format!(
+                "the socket {shown} is {} {owner}: {who} has no write permission on it",
+                access::mode_string('s', denial.owner.mode)
+            ),
+        )
+        .with_fix(format!(
+            "php-fpm pool: listen.owner = {who}, listen.group = {who}, listen.mode = 0660 \
+             (or listen.acl_users = {who}), then reload php-fpm. Other backends: chgrp a \
+             group of {who} {shown} && chmod g+w {shown}, or run the backend as {who}."
+        )),
+    }
+}
+
+fn explain_abstract_failure(errno: Errno, subject: &str) -> Finding {
+    match errno {
+        Errno::ECONNREFUSED => Finding::new(
+            &codes::SOCKET_MISSING,
+            subject,
+            format!("nothing listens on the abstract socket {subject}"),
+        ),
+        Errno::EAGAIN => Finding::new(
+            &codes::LISTEN_BACKLOG_FULL,
+            subject,
+            format!("connect() to {subject} failed with EAGAIN: the listen queue is full"),
+        ),
+        Errno::EACCES | Errno::EPERM => Finding::new(
+            &codes::PERMISSION_DENIED_OTHER,
+            subject,
+            format!(
+                "connect() to {subject} was denied: abstract sockets have no file modes, so a \
+                 security module or network namespace denies"
+            ),
+        ),
+        other => Finding::new(
+            &codes::UNREACHABLE,
+            subject,
+            format!("connect() to {subject} failed: {}", errno_text(other)),
+        ),
+    }
+}
+
+fn errno_text(errno: Errno) -> String {
+    format!("{} ({})", errno.desc(), errno as i32)
+}
+
+async fn connect_tcp(
+    host: &str,
+    port: u16,
+    connect_timeout: Duration,
+    deadline: Instant,
+    subject: &str,
+) -> Result<Connection, Finding> {
+    let lookup = tokio::net::lookup_host((host, port));
+    let addrs: Vec<std::net::SocketAddr> =
+        match timeout_at(deadline.min(Instant::now() + connect_timeout), lookup).await {
+            Ok(Ok(addrs)) => addrs.collect(),
+            Ok(Err(e)) => {
+                return Err(Finding::new(
+                    &codes::HOST_UNRESOLVED,
+                    subject,
+                    format!("cannot resolve {host}: {e}"),
+                ))
+            }
+            Err(_) => {
+                return Err(Finding::new(
+                    &codes::HOST_UNRESOLVED,
+                    subject,
+                    format!("resolving {host} took longer than the connect timeout"),
+                ))
+            }
+        };
+    if addrs.is_empty() {
+        return Err(Finding::new(
+            &codes::HOST_UNRESOLVED,
+            subject,
+            format!("{host} resolves to no address"),
+        ));
+    }
+    // Try each address in turn, as web servers do for a name with several
+    // addresses; the first failure decides the code, the message lists them all.
+    let mut failures: Vec<(std::net::SocketAddr, TcpFailure)> = Vec::new();
+    for addr in &addrs {
+        let attempt_deadline = deadline.min(Instant::now() + connect_timeout);
+        let failure = match timeout_at(attempt_deadline, tokio::net::TcpStream::connect(addr)).await
+        {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(Connection {
+                    stream: Box::new(stream),
+                    peer: addr.to_string(),
+                });
+            }
+            Ok(Err(e)) => TcpFailure::Error(e),
+            Err(_) => TcpFailure::Timeout,
+        };
+        failures.push((*addr, failure));
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    let detail = failures
+        .iter()
+        .map(|(addr, f)| format!("{addr}: {f}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let code = match &failures[0].1 {
+        TcpFailure::Timeout => &codes::CONNECT_TIMEOUT,
+        TcpFailure::Error(e) if e.kind() == io::ErrorKind::ConnectionRefused => &codes::TCP_REFUSED,
+        TcpFailure::Error(_) => &codes::UNREACHABLE,
+    };
+    Err(Finding::new(code, subject, detail))
+}
+
+enum TcpFailure {
+    Error(io::Error),
+    Timeout,
+}
+
+impl std::fmt::Display for TcpFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TcpFailure::Error(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                f.write_str("connection refused")
+            }
+            TcpFailure::Error(e) => write!(f, "{e}"),
+            TcpFailure::Timeout => {
+                f.write_str("no answer to the connection attempt before the connect timeout")
+            }
+        }
+    }
+}

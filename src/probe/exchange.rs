@@ -1,0 +1,280 @@
+//! Sending one request and reading the answer record by record, within a
+//! deadline and within memory bounds. What was seen is recorded, not judged:
+//! [`super::diagnose`] decides what it means.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::{timeout_at, Instant};
+
+use super::connect::Io;
+use crate::fcgi::{self, DecodeError, Decoded, EndRequest, RecordType};
+
+/// The request id the probe uses; the spec lets a client pick any non-zero id.
+pub const REQUEST_ID: u16 = 1;
+/// Bytes of stderr kept; the rest is only counted.
+pub const MAX_STDERR: usize = 64 * 1024;
+/// Room for the CGI header block on top of `--max-body`.
+const HEADER_ALLOWANCE: usize = 64 * 1024;
+/// Bytes of a non-FastCGI answer kept to say what protocol it is.
+const SNIFF_LEN: usize = 256;
+
+/// A stream's first bytes, up to a limit, and how many there were in all.
+#[derive(Debug, Default)]
+pub struct Captured {
+    pub kept: Vec<u8>,
+    pub total: u64,
+    limit: usize,
+}
+
+impl Captured {
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            limit,
+            ..Self::default()
+        }
+    }
+
+    fn push(&mut self, data: &[u8]) {
+        self.total += data.len() as u64;
+        let room = self.limit.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    pub fn truncated(&self) -> bool {
+        self.total > self.kept.len() as u64
+    }
+}
+
+/// How reading the answer ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `FCGI_END_REQUEST` for our request arrived.
+    Completed(EndRequest),
+    /// The peer closed the connection; `mid_record` when inside a record.
+    Closed { mid_record: bool },
+    /// A read failed, usually ECONNRESET.
+    ReadFailed(io::Error),
+    /// The deadline passed.
+    TimedOut,
+    /// The very first byte was not FastCGI version 1: another protocol.
+    NotFastCgi { first_bytes: Vec<u8> },
+    /// A later record had a version other than 1.
+    BadVersion(u8),
+    /// A record for a request we never sent.
+    WrongRequestId(u16, RecordType),
+    /// A record whose body does not fit its type.
+    Malformed(String),
+}
+
+/// Everything seen during one request.
+#[derive(Debug)]
+pub struct Exchange {
+    pub outcome: Outcome,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    pub records: usize,
+    pub bytes_received: u64,
+    /// From the request being sent to the first byte of the answer.
+    pub first_byte: Option<Duration>,
+    /// When the last byte arrived, relative to the request being sent.
+    pub last_byte: Option<Duration>,
+    /// Record types a client never receives, in order of arrival (at most 8).
+    pub unexpected: Vec<RecordType>,
+    /// Writing the request failed (the peer may still have answered).
+    pub write_error: Option<io::Error>,
+}
+
+/// Writes `request` and reads the answer until END_REQUEST, close, error or
+/// `deadline`. Writing and reading run together so a peer that answers early
+/// (and stops reading) is still heard.
+pub async fn run(
+    stream: Box<dyn Io>,
+    request: &[u8],
+    deadline: Instant,
+    max_body: usize,
+) -> Exchange {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let sent_at = Instant::now();
+    let mut ex = Exchange {
+        outcome: Outcome::TimedOut,
+        stdout: Captured::with_limit(max_body.saturating_add(HEADER_ALLOWANCE)),
+        stderr: Captured::with_limit(MAX_STDERR),
+        records: 0,
+        bytes_received: 0,
+        first_byte: None,
+        last_byte: None,
+        unexpected: Vec::new(),
+        write_error: None,
+    };
+    let write = async {
+        writer.write_all(request).await?;
+        writer.flush().await
+    };
+    tokio::pin!(write);
+    let mut write_done = false;
+    // One record is at most 8 + 65535 + 255 bytes, so the buffer stays bounded.
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let read = tokio::select! {
+            result = &mut write, if !write_done => {
+                write_done = true;
+                if let Err(e) = result {
+                    ex.write_error = Some(e);
+                }
+                continue;
+            }
+            read = timeout_at(deadline, reader.read(&mut chunk)) => read,
+        };
+        let n = match read {
+            Err(_) => {
+                ex.outcome = Outcome::TimedOut;
+                return ex;
+            }
+            Ok(Err(e)) => {
+                ex.outcome = Outcome::ReadFailed(e);
+                return ex;
+            }
+            Ok(Ok(0)) => {
+                ex.outcome = Outcome::Closed {
+                    mid_record: !buf.is_empty(),
+                };
+                return ex;
+            }
+            Ok(Ok(n)) => n,
+        };
+        let now = sent_at.elapsed();
+        ex.first_byte.get_or_insert(now);
+        ex.last_byte = Some(now);
+        ex.bytes_received += n as u64;
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(outcome) = consume(&mut ex, &mut buf) {
+            ex.outcome = outcome;
+            return ex;
+        }
+    }
+}
+
+/// Decodes every whole record in `buf`, removing them; returns the outcome when
+/// the exchange is over.
+fn consume(ex: &mut Exchange, buf: &mut Vec<u8>) -> Option<Outcome> {
+    let mut used_total = 0;
+    let result = loop {
+        let (header, content, used) = match fcgi::decode(&buf[used_total..]) {
+            Ok(Decoded::NeedMore(_)) => break None,
+            Ok(Decoded::Record(record, used)) => (record.header, record.content, used),
+            Err(DecodeError::UnsupportedVersion(v)) => {
+                break Some(if ex.records == 0 && used_total == 0 {
+                    Outcome::NotFastCgi {
+                        first_bytes: buf[..buf.len().min(SNIFF_LEN)].to_vec(),
+                    }
+                } else {
+                    Outcome::BadVersion(v)
+                });
+            }
+            Err(e) => break Some(Outcome::Malformed(e.to_string())),
+        };
+        used_total += used;
+        ex.records += 1;
+        let rtype = header.record_type;
+        if rtype.is_management() {
+            // A stray management answer on the request connection is harmless.
+            continue;
+        }
+        if header.request_id != REQUEST_ID {
+            break Some(Outcome::WrongRequestId(header.request_id, rtype));
+        }
+        match rtype {
+            RecordType::Stdout => ex.stdout.push(content),
+            RecordType::Stderr => ex.stderr.push(content),
+            RecordType::EndRequest => {
+                break Some(match EndRequest::parse(content) {
+                    Ok(end) => Outcome::Completed(end),
+                    Err(e) => Outcome::Malformed(e.to_string()),
+                })
+            }
+            other => {
+                if ex.unexpected.len() < 8 {
+                    ex.unexpected.push(other);
+                }
+            }
+        }
+    };
+    buf.drain(..used_total);
+    result
+}
+
+/// What the peer said to `FCGI_GET_VALUES`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ValuesOutcome {
+    Values(Vec<(String, String)>),
+    /// FCGI_UNKNOWN_TYPE: management records are not supported.
+    Rejected,
+    /// No answer: timeout, close, or garbage; the reason in words.
+    NoAnswer(String),
+}
+
+/// Asks for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS (§4.1).
+pub async fn get_values(stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome {
+    let mut request = Vec::new();
+    let names: Vec<(&str, &str)> = fcgi::GET_VALUES_NAMES.iter().map(|n| (*n, "")).collect();
+    let body = fcgi::encode_pairs(&names).expect("short static names");
+    fcgi::encode_record(
+        &mut request,
+        RecordType::GetValues,
+        fcgi::NULL_REQUEST_ID,
+        &body,
+    );
+    let mut stream = stream;
+    match timeout_at(deadline, stream.write_all(&request)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return ValuesOutcome::NoAnswer(format!("sending it failed: {e}")),
+        Err(_) => return ValuesOutcome::NoAnswer("sending it timed out".into()),
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match fcgi::decode(&buf) {
+            Err(e) => return ValuesOutcome::NoAnswer(format!("the answer is not FastCGI: {e}")),
+            Ok(Decoded::Record(record, used)) => {
+                match record.header.record_type {
+                    RecordType::GetValuesResult => {
+                        return match fcgi::decode_pairs(record.content) {
+                            Ok(pairs) => ValuesOutcome::Values(
+                                pairs
+                                    .into_iter()
+                                    .map(|(n, v)| {
+                                        (
+                                            String::from_utf8_lossy(&n).into_owned(),
+                                            String::from_utf8_lossy(&v).into_owned(),
+                                        )
+                                    })
+                                    .collect(),
+                            ),
+                            Err(e) => ValuesOutcome::NoAnswer(format!(
+                                "FCGI_GET_VALUES_RESULT is malformed: {e}"
+                            )),
+                        }
+                    }
+                    RecordType::UnknownType => return ValuesOutcome::Rejected,
+                    _ => {}
+                }
+                buf.drain(..used);
+                continue;
+            }
+            Ok(Decoded::NeedMore(_)) => {}
+        }
+        match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => return ValuesOutcome::NoAnswer("no answer before its deadline".into()),
+            Ok(Ok(0)) => {
+                return ValuesOutcome::NoAnswer(
+                    "the connection was closed without an answer".into(),
+                )
+            }
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return ValuesOutcome::NoAnswer(format!("reading failed: {e}")),
+        }
+    }
+}
