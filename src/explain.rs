@@ -45,24 +45,33 @@ pub fn run(
 ) -> io::Result<crate::finding::Status> {
     let single = selected.len() == 1;
     let data = ExplainData { codes: selected };
-    report::emit(out, settings, "explain", &[], &data, |out| {
-        if single {
-            write_one(out, data.codes[0], settings.color)
-        } else {
-            write_table(out, &data.codes, settings.color)
-        }
-    })
+    report::emit(
+        out,
+        settings,
+        report::Command {
+            name: "explain",
+            is_check: false,
+        },
+        &[],
+        &data,
+        |out| {
+            if single {
+                write_one(out, data.codes[0])
+            } else {
+                write_table(out, &data.codes, settings.color)
+            }
+        },
+    )
     .map(|_| crate::finding::Status::Ok)
 }
 
-fn write_one(out: &mut dyn Write, code: &Code, color: bool) -> io::Result<()> {
-    let _ = color;
+fn write_one(out: &mut dyn Write, code: &Code) -> io::Result<()> {
     writeln!(out, "{} {}", code.id.bold(), code.title.bold())?;
     writeln!(
         out,
         "class: {}   severity: {}\n",
         code.class.as_str(),
-        report::severity_label(code.severity)
+        code.severity.as_str()
     )?;
     for line in wrap(code.explanation, 78) {
         writeln!(out, "{line}")?;

@@ -35,13 +35,16 @@ where
         Err(e) => {
             // --help and --version are successes; every usage error is UNKNOWN (3),
             // not clap's default 2, which would read as CRITICAL.
-            let code = if e.use_stderr() {
-                Status::Unknown.exit_code()
+            if !e.use_stderr() {
+                let _ = e.print();
+                return 0;
+            }
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
             } else {
-                0
-            };
-            let _ = e.print();
-            return code;
+                report::write_error(&one_line_usage_error(&e));
+            }
+            return Status::Unknown.exit_code();
         }
     };
     let output = OutputSettings::from_args(&cli.global);
@@ -64,6 +67,33 @@ where
             Status::Unknown.exit_code()
         }
     }
+}
+
+/// clap's error, its tip, and a pointer to --help, on one line: scripts and
+/// monitoring systems read one line.
+fn one_line_usage_error(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    // The error is everything before the tip and the usage block.
+    let error: Vec<&str> = lines
+        .iter()
+        .take_while(|l| !l.starts_with("tip:") && !l.starts_with("Usage:"))
+        .copied()
+        .collect();
+    let joined = error.join(" ");
+    let mut message = joined
+        .strip_prefix("error: ")
+        .unwrap_or(&joined)
+        .to_string();
+    if let Some(tip) = lines.iter().find(|l| l.starts_with("tip:")) {
+        message.push_str(&format!(" ({tip})"));
+    }
+    message.push_str("; see 'fcgi-doctor --help'");
+    message
 }
 
 enum Failure {
@@ -95,7 +125,10 @@ fn dispatch(
             Ok(report::emit(
                 out,
                 output,
-                "probe",
+                report::Command {
+                    name: "probe",
+                    is_check: true,
+                },
                 &report.findings,
                 &report,
                 |o| probe::render_human(o, &report),

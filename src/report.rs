@@ -14,6 +14,14 @@ use crate::settings::OutputSettings;
 pub const TOOL: &str = "fcgi-doctor";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Which command is reporting.
+#[derive(Clone, Copy, Debug)]
+pub struct Command {
+    pub name: &'static str,
+    /// A check ends its human report with a verdict; `explain` does not.
+    pub is_check: bool,
+}
+
 /// The common keys of every command's JSON output; the command's own data is
 /// flattened beside them.
 #[derive(Serialize)]
@@ -28,11 +36,11 @@ struct Envelope<'a, T: Serialize> {
 }
 
 /// Writes a command's result in the chosen format. `human` renders the
-/// command's data; findings and the verdict line are added here.
+/// command's data; findings and, for a check, the verdict line are added here.
 pub fn emit<T: Serialize>(
     out: &mut dyn Write,
     settings: &OutputSettings,
-    command: &'static str,
+    command: Command,
     findings: &[Finding],
     data: &T,
     human: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -41,7 +49,7 @@ pub fn emit<T: Serialize>(
     let envelope = Envelope {
         tool: TOOL,
         version: VERSION,
-        command,
+        command: command.name,
         status,
         findings,
         data,
@@ -63,7 +71,9 @@ pub fn emit<T: Serialize>(
         Format::Human => {
             human(out)?;
             write_findings(out, findings)?;
-            write_verdict(out, status, findings)?;
+            if command.is_check {
+                write_verdict(out, status, findings)?;
+            }
         }
     }
     out.flush()?;

@@ -72,7 +72,7 @@ process that created it died or was killed without removing it. Web servers log 
 stop, and a killed php-fpm master does too. Example: kill -9 of a flup app leaves \
 /run/app/app.sock, and every request gets 503 until the app is started again.",
     fix: "Restart the backend (remove the stale file first if the backend refuses to \
-bind: rm /path/to.sock). Then find out why it died: 'fcgi-doctor logs' on its log, \
+bind: rm /path/to.sock). Then find out why it died: its log, \
 dmesg for the OOM killer.";
 
     TCP_REFUSED = "FD1005", SocketMissingOrRefused, Critical,
@@ -117,7 +117,7 @@ up. Example: a saturated php-fpm pool behind 'listen = 127.0.0.1:9000' under loa
 nginx logs 'upstream timed out (110: Connection timed out) while connecting to \
 upstream'.",
     fix: "Check that the backend is up and reachable (ss -ltn, firewall rules). If it is \
-saturated, look at its workers (php-fpm status page, 'fcgi-doctor ps') and raise \
+saturated, look at its workers (php-fpm status page with ?full, ps) and raise \
 pm.max_children or fix the slow requests; a probe on pm.status_listen shows whether the \
 master still answers.";
 
@@ -130,7 +130,7 @@ up. nginx logs it as 'connect() to unix:... failed (11: Resource temporarily \
 unavailable)'. Example: a php-fpm pool with pm.max_children = 5 and five requests stuck \
 on a slow database.",
     fix: "Find what keeps the workers busy (php-fpm slowlog, status page with ?full, \
-'fcgi-doctor ps'), then raise pm.max_children if memory allows, and listen.backlog \
+ps -o pid,etime,args), then raise pm.max_children if memory allows, and listen.backlog \
 together with net.core.somaxconn for bursts.";
 
     HOST_UNRESOLVED = "FD1010", SocketMissingOrRefused, Critical,
@@ -174,7 +174,7 @@ Error dispatching request to : (polling)' or 'Connection timed out: AH01102'; ng
 upstream'. Example: php-fpm with all workers sleeping in a slow query: ping.path queues \
 behind them too.",
     fix: "See what the workers are doing (php-fpm status ?full, slowlog with \
-request_slowlog_timeout, 'fcgi-doctor ps'). Add capacity (pm.max_children) or fix the \
+request_slowlog_timeout, ps). Add capacity (pm.max_children) or fix the \
 slow code; set request_terminate_timeout so stuck workers are killed. For health checks \
 use pm.status_listen, which has its own worker.";
 
@@ -197,7 +197,7 @@ received from server' (mod_fastcgi) or 'End of script output before headers' \
 (mod_proxy_fcgi). The worker crashed on the request, php-fpm refused the client because \
 of listen.allowed_clients, or the application exited. Example: php-fpm with \
 'listen.allowed_clients = 10.0.0.5' closes every connection from 127.0.0.1 at once.",
-    fix: "Read the backend's own log around the probe's time (fcgi-doctor logs on the \
+    fix: "Read the backend's own log around the probe's time (the \
 php-fpm log: 'Connection disallowed', 'exited on signal'). Check \
 listen.allowed_clients, and crash causes such as segfaults or memory limits.";
 
@@ -276,7 +276,7 @@ FCGI_END_REQUEST record that completes every request (spec section 5.5). Web ser
 then log a premature end of script headers or of the response. The worker died after \
 writing part of the answer, or the application exits at the end of the request without \
 finishing it. Example: a flup app that calls os._exit() after starting its response.",
-    fix: "Look for crashes or exits in the application (its stderr, 'fcgi-doctor logs'), \
+    fix: "Look for crashes or exits in the application (its stderr and error log), \
 and make it finish requests through its FastCGI library instead of exiting.";
 
     OVERLOADED = "FD1208", CapacityExhaustion, Critical,

@@ -1,0 +1,73 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_fcgi_doctor_global_optspecs
+    string join \n format= color= q/quiet h/help V/version
+end
+
+function __fish_fcgi_doctor_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_fcgi_doctor_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_fcgi_doctor_using_subcommand
+    set -l cmd (__fish_fcgi_doctor_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l connect-timeout -d 'Deadline for establishing the connection (500ms, 2s, 1m)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l timeout -d 'Deadline for the whole probe, connecting included' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l script-filename -d 'SCRIPT_FILENAME to request (default: the SCRIPT_NAME, which php-fpm answers with "Primary script unknown" without running any code)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l uri -d 'REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l method -d 'REQUEST_METHOD' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l param -d 'Extra or overriding FastCGI parameter, repeatable (HTTP_HOST=example.org)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l body -d 'Request body: literal text, @FILE, or - for standard input' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-ping -d 'php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong"' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-body -d 'Regular expression the response body must match' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l no-get-values -d 'Skip the FCGI_GET_VALUES management request'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l all -d 'List every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe explain help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

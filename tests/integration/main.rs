@@ -1,0 +1,12 @@
+//! The one integration-test binary: everything here runs the real
+//! `fcgi-doctor` executable.
+
+mod explain;
+mod fake_peer;
+mod generated;
+mod probe_peers;
+mod probe_sockets;
+mod real_servers;
+mod servers;
+mod usage;
+mod util;

@@ -1,0 +1,197 @@
+//! End to end against real servers: php-fpm (unix and TCP pools) and a flup WSGI
+//! app, started by the harness on loopback and stopped by pid.
+
+use std::time::Duration;
+
+use crate::servers::{self, lab_dir};
+use crate::util::{fcgi_doctor, is_root, probe_json, require, Run};
+
+fn codes(run: &Run) -> Vec<String> {
+    run.codes()
+}
+
+fn check(run: &Run, want: &[&str], exit: i32) {
+    assert_eq!(
+        codes(run),
+        want,
+        "stdout: {}\nstderr: {}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(run.code, exit, "stdout: {}", run.stdout);
+}
+
+#[test]
+fn php_fpm_end_to_end() {
+    let Some(binary) = servers::php_fpm_binary() else {
+        require(false, "php-fpm");
+        return;
+    };
+    let dir = lab_dir();
+    let fpm = servers::start_php_fpm(&binary, dir.path());
+    let www = fpm.www_sock.to_str().unwrap();
+    let script = |name: &str| fpm.docroot.join(name).display().to_string();
+
+    // The default request runs no code and proves a worker answered.
+    let run = probe_json(www, &[]);
+    check(&run, &["FD1403"], 0);
+    let json = run.json();
+    assert_eq!(
+        json["values"]["FCGI_MPXS_CONNS"], "0",
+        "php-fpm answers GET_VALUES"
+    );
+    assert_eq!(json["response"]["status"], 404);
+
+    // The health check, over unix and TCP, with nginx's spelling of the target.
+    for target in [format!("unix:{www}:"), fpm.tcp.clone()] {
+        let run = probe_json(&target, &["--fpm-ping"]);
+        check(&run, &[], 0);
+        assert_eq!(run.json()["response"]["body_preview"], "pong");
+    }
+
+    // A real script.
+    let run = probe_json(www, &["--script-filename", &script("ok.php")]);
+    check(&run, &[], 0);
+    let json = run.json();
+    assert_eq!(json["response"]["status"], 200);
+    assert_eq!(json["response"]["body_preview"], "hello from php-fpm");
+    let run = probe_json(
+        &fpm.tcp,
+        &[
+            "--script-filename",
+            &script("ok.php"),
+            "--expect-body",
+            "hello",
+        ],
+    );
+    check(&run, &[], 0);
+
+    // Failures php-fpm produces on demand.
+    let run = probe_json(www, &["--script-filename", &script("missing.php")]);
+    check(&run, &["FD1304"], 2);
+    assert_eq!(run.finding("FD1304")["class"], "script_not_found");
+
+    let run = probe_json(fpm.noping_sock.to_str().unwrap(), &["--fpm-ping"]);
+    check(&run, &["FD1304"], 2);
+    assert!(run.finding("FD1304")["fix"]
+        .as_str()
+        .unwrap()
+        .contains("ping.path"));
+
+    let run = probe_json(www, &["--script-filename", &script("stderr.php")]);
+    check(&run, &["FD1311"], 1);
+    assert!(
+        run.finding("FD1311")["message"]
+            .as_str()
+            .unwrap()
+            .contains("lab: a warning on stderr"),
+        "{}",
+        run.stdout
+    );
+
+    let run = probe_json(www, &["--script-filename", &script("fatal.php")]);
+    check(&run, &["FD1307", "FD1311"], 2);
+    assert!(run.json()["response"]["stderr"]
+        .as_str()
+        .unwrap()
+        .contains("no_such_function"));
+
+    let run = probe_json(www, &["--script-filename", &script("plain.txt")]);
+    check(&run, &["FD1305"], 2);
+
+    if is_root() {
+        // As the web server's worst case: a user the socket does not admit.
+        let run = probe_json(www, &["--as-user", "nobody", "--fpm-ping"]);
+        check(&run, &["FD1006"], 2);
+        assert!(run.finding("FD1006")["message"]
+            .as_str()
+            .unwrap()
+            .contains("srw-rw---- www-data:www-data"));
+        // And as www-data itself, it works.
+        check(
+            &probe_json(www, &["--as-user", "www-data", "--fpm-ping"]),
+            &[],
+            0,
+        );
+
+        // A script the pool user may not read.
+        let secret = fpm.docroot.join("secret.php");
+        std::fs::write(&secret, "<?php echo 1;").unwrap();
+        std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let run = probe_json(www, &["--script-filename", secret.to_str().unwrap()]);
+        check(&run, &["FD1306"], 2);
+    }
+
+    // Saturation: the one worker of [slow] sleeps, so the ping queues behind it.
+    let slow = fpm.slow_sock.to_str().unwrap().to_string();
+    let sleeper_script = script("sleep.php");
+    let sleeper = std::thread::spawn({
+        let slow = slow.clone();
+        move || {
+            fcgi_doctor([
+                "probe",
+                &slow,
+                "--no-get-values",
+                "--timeout",
+                "10s",
+                "--script-filename",
+                &sleeper_script,
+            ])
+            .run()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let run = probe_json(&slow, &["--fpm-ping", "--timeout", "1s", "--no-get-values"]);
+    check(&run, &["FD1101"], 2);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    let slept = sleeper.join().unwrap();
+    assert_eq!(
+        slept.code, 0,
+        "the sleeper itself succeeds: {}",
+        slept.stdout
+    );
+
+    // php-fpm's log saw the denied and missing requests, not a crash.
+    let log = fpm.server.log_text();
+    assert!(!log.contains("exited on signal"), "{log}");
+}
+
+#[test]
+fn flup_end_to_end() {
+    let Some(python) = servers::python_with_flup() else {
+        require(false, "python3 with flup (pip install flup)");
+        return;
+    };
+    let dir = lab_dir();
+    let (mut flup, sock) = servers::start_flup(&python, dir.path());
+    let target = sock.to_str().unwrap();
+
+    let run = probe_json(target, &["--uri", "/hello"]);
+    // flup under Python 3 closes the management connection without an answer.
+    assert!(!codes(&run).iter().any(|c| c != "FD1401"), "{}", run.stdout);
+    assert_eq!(run.code, 0);
+    let json = run.json();
+    assert_eq!(json["response"]["status"], 200);
+    assert_eq!(json["response"]["body_preview"], "OK from flup\n");
+
+    let run = probe_json(target, &["--uri", "/?stderr", "--no-get-values"]);
+    check(&run, &["FD1311"], 1);
+    assert!(run.finding("FD1311")["message"]
+        .as_str()
+        .unwrap()
+        .contains("wsgi.errors"));
+
+    let run = probe_json(target, &["--uri", "/?exc", "--no-get-values"]);
+    assert_eq!(codes(&run)[0], "FD1307", "{}", run.stdout);
+    assert_eq!(run.code, 2);
+
+    // os._exit() with the request still unread: the kernel resets the connection.
+    let run = probe_json(target, &["--uri", "/?die", "--no-get-values"]);
+    check(&run, &["FD1104"], 2);
+
+    // After a crash the socket file stays behind: a stale socket.
+    flup.kill_hard();
+    let run = probe_json(target, &[]);
+    check(&run, &["FD1004"], 2);
+}

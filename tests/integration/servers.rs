@@ -1,0 +1,260 @@
+//! Real servers for the end-to-end tests: started in a temp dir on loopback,
+//! waited for by polling, stopped by pid (never by name).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+/// A server process; dropping it stops it by pid: SIGTERM, then SIGKILL.
+pub struct Server {
+    pub name: &'static str,
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// SIGKILL, the way a crash or the OOM killer ends a process.
+    pub fn kill_hard(&mut self) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// The server's log and whatever it printed on stdout and stderr.
+    pub fn log_text(&self) -> String {
+        let printed = self.log.with_file_name(format!("{}.out", self.name));
+        let mut text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.push_str(&std::fs::read_to_string(printed).unwrap_or_default());
+        text
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `ready` until it holds, the process exits, or 15 s pass.
+fn wait_ready(server: &mut Server, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if ready() {
+            return;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!(
+                "{} exited during start ({status}):\n{}",
+                server.name,
+                server.log_text()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "{} not ready after 15 s:\n{}",
+        server.name,
+        server.log_text()
+    );
+}
+
+fn spawn(name: &'static str, cmd: &mut Command, log: &Path) -> Server {
+    let out = std::fs::File::create(log).unwrap();
+    let err = out.try_clone().unwrap();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    Server {
+        name,
+        child,
+        log: log.to_path_buf(),
+    }
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A temp dir the unprivileged pool user can traverse.
+pub fn lab_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("fcgi-doctor-lab")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// The php-fpm binary: Debian installs it as /usr/sbin/php-fpmX.Y.
+pub fn php_fpm_binary() -> Option<PathBuf> {
+    if let Ok(found) = which("php-fpm") {
+        return Some(found);
+    }
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/sbin")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("php-fpm"))
+        })
+        .collect();
+    candidates.sort();
+    candidates.pop()
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+/// A Python interpreter that can import flup.
+pub fn python_with_flup() -> Option<PathBuf> {
+    ["/usr/bin/python3", "python3"].iter().find_map(|py| {
+        let ok = Command::new(py)
+            .args(["-c", "import flup.server.fcgi"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| PathBuf::from(py))
+    })
+}
+
+pub struct PhpFpm {
+    pub server: Server,
+    /// Healthy pool with ping.path, on a unix socket.
+    pub www_sock: PathBuf,
+    /// Pool without ping.path.
+    pub noping_sock: PathBuf,
+    /// Static pool with a single worker, for saturation.
+    pub slow_sock: PathBuf,
+    /// Healthy pool on TCP.
+    pub tcp: String,
+    pub docroot: PathBuf,
+}
+
+/// Starts php-fpm with four pools in `dir`. As root the pools run as www-data
+/// behind www-data 0660 sockets, as on a Debian host.
+pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
+    let root = nix::unistd::geteuid().is_root();
+    let docroot = dir.join("www");
+    std::fs::create_dir_all(&docroot).unwrap();
+    for (name, body) in [
+        ("ok.php", "<?php echo \"hello from php-fpm\";"),
+        (
+            "stderr.php",
+            "<?php error_log(\"lab: a warning on stderr\"); echo \"done\";",
+        ),
+        ("fatal.php", "<?php no_such_function();"),
+        ("sleep.php", "<?php sleep(4); echo \"slept\";"),
+        ("plain.txt", "not php"),
+    ] {
+        std::fs::write(docroot.join(name), body).unwrap();
+    }
+    let port = free_port();
+    let pool_user = if root {
+        "user = www-data\ngroup = www-data\nlisten.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n"
+    } else {
+        ""
+    };
+    let d = dir.display();
+    let conf = format!(
+        "[global]\npid = {d}/php-fpm.pid\nerror_log = {d}/php-fpm.log\ndaemonize = no\n\n\
+         [www]\n{pool_user}listen = {d}/www.sock\npm = static\npm.max_children = 2\n\
+         ping.path = /ping\ncatch_workers_output = yes\n\n\
+         [tcp]\n{pool_user}listen = 127.0.0.1:{port}\nlisten.allowed_clients = 127.0.0.1\n\
+         pm = static\npm.max_children = 1\nping.path = /ping\n\n\
+         [noping]\n{pool_user}listen = {d}/noping.sock\npm = static\npm.max_children = 1\n\n\
+         [slow]\n{pool_user}listen = {d}/slow.sock\npm = static\npm.max_children = 1\n\
+         ping.path = /ping\n"
+    );
+    let conf_path = dir.join("php-fpm.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg("-F").arg("-y").arg(&conf_path);
+    let mut server = spawn("php-fpm", &mut cmd, &dir.join("php-fpm.out"));
+    // php-fpm writes its start-up errors to error_log, not to stdout.
+    server.log = dir.join("php-fpm.log");
+    let fpm = PhpFpm {
+        www_sock: dir.join("www.sock"),
+        noping_sock: dir.join("noping.sock"),
+        slow_sock: dir.join("slow.sock"),
+        tcp: format!("127.0.0.1:{port}"),
+        docroot,
+        server,
+    };
+    let mut fpm = fpm;
+    let socks = [
+        fpm.www_sock.clone(),
+        fpm.noping_sock.clone(),
+        fpm.slow_sock.clone(),
+    ];
+    let tcp = fpm.tcp.clone();
+    wait_ready(&mut fpm.server, || {
+        socks.iter().all(|s| s.exists()) && std::net::TcpStream::connect(&tcp).is_ok()
+    });
+    fpm
+}
+
+pub const FLUP_APP: &str = r#"
+import os, sys
+from flup.server.fcgi import WSGIServer
+
+def app(environ, start_response):
+    qs = environ.get("QUERY_STRING", "")
+    if qs == "exc":
+        raise RuntimeError("lab: boom inside the WSGI app")
+    if qs == "die":
+        os._exit(1)
+    if qs == "stderr":
+        environ["wsgi.errors"].write("lab: written to wsgi.errors\n")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"OK from flup\n"]
+
+WSGIServer(app, bindAddress=sys.argv[1]).run()
+"#;
+
+/// Starts the flup WSGI app on a unix socket in `dir`.
+pub fn start_flup(python: &Path, dir: &Path) -> (Server, PathBuf) {
+    let app = dir.join("app.py");
+    std::fs::write(&app, FLUP_APP).unwrap();
+    let sock = dir.join("flup.sock");
+    let mut server = spawn(
+        "flup",
+        Command::new(python).arg(&app).arg(&sock),
+        &dir.join("flup.out"),
+    );
+    let s = sock.clone();
+    wait_ready(&mut server, || {
+        std::os::unix::net::UnixStream::connect(&s).is_ok()
+    });
+    (server, sock)
+}

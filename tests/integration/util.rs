@@ -1,0 +1,147 @@
+//! The test builder: run the real binary with a scrubbed environment and read
+//! its exit code, output and JSON.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_fcgi-doctor");
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The finding codes of a JSON run, in order.
+    pub fn codes(&self) -> Vec<String> {
+        self.json()["findings"]
+            .as_array()
+            .expect("findings array")
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The finding with `code`, or a panic showing the whole output.
+    pub fn finding(&self, code: &str) -> serde_json::Value {
+        let json = self.json();
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {code} in {json:#}"))
+    }
+}
+
+/// A command line for the binary, with a clean environment: no colour from the
+/// caller's terminal, no leaked variables (the probe must not need any).
+pub struct Cmd {
+    cmd: Command,
+    memory_limit: Option<u64>,
+}
+
+pub fn fcgi_doctor<I, S>(args: I) -> Cmd
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Cmd {
+        cmd,
+        memory_limit: None,
+    }
+}
+
+impl Cmd {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn stdin_bytes(mut self) -> Self {
+        self.cmd.stdin(Stdio::piped());
+        self
+    }
+
+    /// Caps the address space, so unbounded memory use fails the run.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    pub fn run(self) -> Run {
+        self.run_with_input(b"")
+    }
+
+    pub fn run_with_input(mut self, input: &[u8]) -> Run {
+        if let Some(limit) = self.memory_limit {
+            unsafe {
+                self.cmd.pre_exec(move || {
+                    nix::sys::resource::setrlimit(
+                        nix::sys::resource::Resource::RLIMIT_AS,
+                        limit,
+                        limit,
+                    )
+                    .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let started = Instant::now();
+        let mut child = self.cmd.spawn().expect("spawn fcgi-doctor");
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            let _ = stdin.write_all(input);
+        }
+        let out = child.wait_with_output().expect("wait for fcgi-doctor");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+/// `probe TARGET --format json ARGS...`, run.
+pub fn probe_json(target: &str, args: &[&str]) -> Run {
+    let mut all = vec!["probe", target, "--format", "json"];
+    all.extend_from_slice(args);
+    fcgi_doctor(all).run()
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Under CI=true a missing prerequisite fails the run; elsewhere the test says
+/// why it is skipped and passes.
+pub fn require(ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {what} is missing: run scripts/test, which installs it");
+    }
+    eprintln!("skipped, because {what} is missing (run scripts/test to install it)");
+    false
+}
