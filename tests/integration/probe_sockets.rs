@@ -196,3 +196,39 @@ fn human_output_names_the_problem_and_the_fix() {
         insta::assert_snapshot!(shown);
     });
 }
+
+#[test]
+fn full_tcp_accept_queue_is_a_connect_timeout() {
+    use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, SockaddrIn};
+    // A listener that never accepts, with its queue filled: the kernel drops
+    // further SYNs, so connect() hangs, the way a saturated backend does.
+    let listener = socket::socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap();
+    socket::bind(listener.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, 0)).unwrap();
+    socket::listen(&listener, Backlog::new(0).unwrap()).unwrap();
+    let addr: SockaddrIn = socket::getsockname(listener.as_raw_fd()).unwrap();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let fd = socket::socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK,
+            None,
+        )
+        .unwrap();
+        let _ = socket::connect(fd.as_raw_fd(), &addr);
+        held.push(fd);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let run = probe_json(
+        &format!("127.0.0.1:{}", addr.port()),
+        &["--connect-timeout", "500ms"],
+    );
+    assert_finding(&run, "FD1008", "timeout", 2);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+}
