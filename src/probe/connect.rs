@@ -247,10 +247,17 @@ async fn connect_tcp(
     deadline: Instant,
     subject: &str,
 ) -> Result<Connection, Finding> {
-    let lookup = tokio::net::lookup_host((host, port));
+    // An address literal needs no resolver (and no resolver thread).
+    let literal = host.parse::<std::net::IpAddr>().ok();
+    let lookup = async {
+        match literal {
+            Some(ip) => Ok(vec![std::net::SocketAddr::new(ip, port)]),
+            None => tokio::net::lookup_host((host, port)).await.map(|a| a.collect()),
+        }
+    };
     let addrs: Vec<std::net::SocketAddr> =
         match timeout_at(deadline.min(Instant::now() + connect_timeout), lookup).await {
-            Ok(Ok(addrs)) => addrs.collect(),
+            Ok(Ok(addrs)) => addrs,
             Ok(Err(e)) => {
                 return Err(Finding::new(
                     &codes::HOST_UNRESOLVED,
