@@ -201,9 +201,10 @@ fn explain_denial(path: &Path, subject: &str) -> Finding {
             ),
         )
         .with_fix(format!(
-            "php-fpm pool: listen.owner = {who}, listen.group = {who}, listen.mode = 0660 \
-             (or listen.acl_users = {who}), then reload php-fpm. Other backends: chgrp a \
-             group of {who} {shown} && chmod g+w {shown}, or run the backend as {who}."
+            "php-fpm pool: listen.acl_users = {who}, or listen.owner/listen.group set to a \
+             user or group {who} belongs to with listen.mode = 0660; then reload php-fpm. \
+             Other backends: chgrp a group of {who} {shown} && chmod g+w {shown}, or run \
+             the backend as {who}."
         )),
     }
 }
@@ -252,7 +253,9 @@ async fn connect_tcp(
     let lookup = async {
         match literal {
             Some(ip) => Ok(vec![std::net::SocketAddr::new(ip, port)]),
-            None => tokio::net::lookup_host((host, port)).await.map(|a| a.collect()),
+            None => tokio::net::lookup_host((host, port))
+                .await
+                .map(|a| a.collect()),
         }
     };
     let addrs: Vec<std::net::SocketAddr> =

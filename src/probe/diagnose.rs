@@ -25,6 +25,8 @@ pub struct Expectations<'a> {
     /// False when the probe chose the (harmless, missing) script itself.
     pub script_chosen: bool,
     pub fpm_ping: bool,
+    /// The SCRIPT_FILENAME sent, to name it in findings.
+    pub script_filename: Option<&'a str>,
 }
 
 /// The `response` object of the JSON output.
@@ -281,7 +283,6 @@ fn response_findings(
         && (stderr.contains("Primary script unknown")
             || body_text.starts_with("No input file specified"));
     if script_unknown {
-        let script = ex_param(expect);
         if !expect.script_chosen {
             findings.push(Finding::new(
                 &codes::DEFAULT_SCRIPT_UNKNOWN,
@@ -306,7 +307,9 @@ fn response_findings(
                 &codes::PRIMARY_SCRIPT_UNKNOWN,
                 subject,
                 format!(
-                    "404 \"Primary script unknown\": {script} does not exist where php-fpm runs"
+                    "404 \"Primary script unknown\": SCRIPT_FILENAME {} does not exist where \
+                     php-fpm runs",
+                    sanitize::escape(expect.script_filename.unwrap_or("(none)"))
                 ),
             ));
         }
@@ -381,14 +384,6 @@ fn check_body(expect: &Expectations, body: &str, subject: &str, findings: &mut V
     }
 }
 
-fn ex_param(expect: &Expectations) -> &'static str {
-    if expect.fpm_ping {
-        "the ping path"
-    } else {
-        "SCRIPT_FILENAME"
-    }
-}
-
 fn first_line(text: &str) -> &str {
     text.trim().lines().next().unwrap_or_default()
 }
@@ -436,6 +431,7 @@ mod tests {
         body: None,
         script_chosen: true,
         fpm_ping: false,
+        script_filename: Some("/srv/x.php"),
     };
 
     #[test]

@@ -148,6 +148,12 @@ async fn probe(settings: &ProbeSettings) -> ProbeReport {
         body: settings.expect_body.as_ref(),
         script_chosen: settings.request.script_chosen,
         fpm_ping: settings.request.fpm_ping,
+        script_filename: settings
+            .request
+            .params
+            .iter()
+            .find(|(name, _)| name == "SCRIPT_FILENAME")
+            .map(|(_, value)| value.as_str()),
     };
     let (findings, response) = diagnose::diagnose(&ex, &expect, &subject);
     report.findings.extend(findings);

@@ -69,7 +69,9 @@ fn php_fpm_end_to_end() {
     // Failures php-fpm produces on demand.
     let run = probe_json(www, &["--script-filename", &script("missing.php")]);
     check(&run, &["FD1304"], 2);
-    assert_eq!(run.finding("FD1304")["class"], "script_not_found");
+    let finding = run.finding("FD1304");
+    assert_eq!(finding["class"], "script_not_found");
+    assert!(finding["message"].as_str().unwrap().contains("missing.php"), "{finding}");
 
     let run = probe_json(fpm.noping_sock.to_str().unwrap(), &["--fpm-ping"]);
     check(&run, &["FD1304"], 2);
