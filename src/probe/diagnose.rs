@@ -3,7 +3,6 @@
 
 use std::ops::RangeInclusive;
 
-use regex::Regex;
 use serde::Serialize;
 
 use super::cgi::{self, CgiError};
@@ -13,6 +12,7 @@ use crate::fcgi::ProtocolStatus;
 use crate::finding::Finding;
 use crate::registry::codes;
 use crate::sanitize;
+use crate::settings::BodyMatch;
 
 /// Bytes of the body shown in the preview.
 const PREVIEW_LEN: usize = 512;
@@ -21,7 +21,7 @@ const PREVIEW_LEN: usize = 512;
 #[derive(Debug, Default)]
 pub struct Expectations<'a> {
     pub status: Option<&'a RangeInclusive<u16>>,
-    pub body: Option<&'a Regex>,
+    pub body: Option<&'a BodyMatch>,
     /// False when the probe chose the (harmless, missing) script itself.
     pub script_chosen: bool,
     pub fpm_ping: bool,
@@ -369,16 +369,15 @@ fn response_findings(
 }
 
 fn check_body(expect: &Expectations, body: &str, subject: &str, findings: &mut Vec<Finding>) {
-    let Some(re) = expect.body else { return };
-    if !re.is_match(body) {
+    let Some(wanted) = expect.body else { return };
+    if !wanted.matches(body) {
         let shown = sanitize::truncate(body.trim(), 80);
         findings.push(Finding::new(
             &codes::BODY_MISMATCH,
             subject,
             format!(
-                "body \"{}\" does not match /{}/",
-                sanitize::escape(&shown),
-                re.as_str()
+                "body \"{}\" does not match {wanted}",
+                sanitize::escape(&shown)
             ),
         ));
     }
@@ -497,7 +496,7 @@ mod tests {
         };
         assert_eq!(codes_of(&ex, &expect), ["FD1309"]);
         assert!(codes_of(&ex, &CHOSEN).is_empty());
-        let re = Regex::new("^pong").unwrap();
+        let re = BodyMatch::Prefix("pong");
         let ping = exchange(b"\r\nOK", b"", complete(ProtocolStatus::RequestComplete));
         let expect = Expectations {
             status: Some(&range),

@@ -71,7 +71,10 @@ fn php_fpm_end_to_end() {
     check(&run, &["FD1304"], 2);
     let finding = run.finding("FD1304");
     assert_eq!(finding["class"], "script_not_found");
-    assert!(finding["message"].as_str().unwrap().contains("missing.php"), "{finding}");
+    assert!(
+        finding["message"].as_str().unwrap().contains("missing.php"),
+        "{finding}"
+    );
 
     let run = probe_json(fpm.noping_sock.to_str().unwrap(), &["--fpm-ping"]);
     check(&run, &["FD1304"], 2);
