@@ -78,8 +78,61 @@ pub enum Command {
     /// Speak FastCGI to a socket with a synthetic request and diagnose what fails.
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(Box<ProbeArgs>),
+    /// Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes.
+    #[command(after_help = LOGS_EXAMPLES)]
+    Logs(LogsArgs),
     /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
     Explain(ExplainArgs),
+}
+
+const LOGS_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor logs /var/log/apache2/error.log
+  fcgi-doctor logs /var/log/nginx/error.log /var/log/php8.2-fpm.log --since 2h
+  fcgi-doctor logs /var/log/apache2/error.log.*.gz --timeline
+  journalctl -u php8.2-fpm --no-pager | fcgi-doctor logs -
+  fcgi-doctor logs --follow --format jsonl /var/log/nginx/error.log
+
+Inputs may be plain or gzip-compressed; `-` reads standard input. Lines that are
+not about FastCGI produce nothing.";
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files (plain or .gz); - for standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
+
+    /// Only entries at or after this time: 2h, 30m, 3d, 2026-11-23, 2026-11-23T07:00.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only entries at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Leave out entries below this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = MinSeverity::Info)]
+    pub min_severity: MinSeverity,
+
+    /// Keep reading as the files grow, across rotation (like tail -F), and print
+    /// each problem as it happens; stops on SIGINT or SIGTERM.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+
+    /// Draw entries per hour (or day) and class as a bar chart.
+    #[arg(long)]
+    pub timeline: bool,
+
+    /// List the informational entries too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    Info,
+    Warning,
+    Critical,
 }
 
 #[derive(Debug, Args)]

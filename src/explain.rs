@@ -6,7 +6,7 @@ use colored::Colorize;
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 
-use crate::registry::{self, codes, Class, Code};
+use crate::registry::{self, Class, Code};
 use crate::report;
 use crate::settings::{OutputSettings, UsageError};
 
@@ -18,14 +18,14 @@ struct ExplainData<'a> {
 /// What to explain: one code, every code of a class, or all of them.
 pub fn select(code: Option<&str>, all: bool) -> Result<Vec<&'static Code>, UsageError> {
     if all {
-        return Ok(codes::ALL.iter().collect());
+        return Ok(registry::all().collect());
     }
     let wanted = code.unwrap_or_default().trim();
     if let Some(code) = registry::lookup(wanted) {
         return Ok(vec![code]);
     }
     if let Some(class) = Class::ALL.iter().find(|c| c.as_str() == wanted) {
-        let members: Vec<&Code> = codes::ALL.iter().filter(|c| c.class == *class).collect();
+        let members: Vec<&Code> = registry::all().filter(|c| c.class == *class).collect();
         if members.is_empty() {
             return Err(UsageError(format!(
                 "class {wanted} has no codes yet (later commands will add them)"
@@ -51,6 +51,7 @@ pub fn run(
         report::Command {
             name: "explain",
             is_check: false,
+            renders_findings: false,
         },
         &[],
         &data,
@@ -137,7 +138,7 @@ mod tests {
         assert_eq!(select(Some("fd1004"), false).unwrap()[0].id, "FD1004");
         let perm = select(Some("permission_denied"), false).unwrap();
         assert!(perm.len() >= 3 && perm.iter().all(|c| c.class == Class::PermissionDenied));
-        assert_eq!(select(None, true).unwrap().len(), codes::ALL.len());
+        assert_eq!(select(None, true).unwrap().len(), registry::all().count());
         assert!(select(Some("FD9999"), false).is_err());
     }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod explain;
 pub mod fcgi;
 pub mod finding;
+pub mod logs;
 pub mod probe;
 pub mod registry;
 pub mod report;
@@ -96,6 +97,56 @@ fn one_line_usage_error(e: &clap::Error) -> String {
     message
 }
 
+fn run_logs(
+    settings: &logs::LogsSettings,
+    output: &OutputSettings,
+    out: &mut dyn Write,
+) -> Result<Status, Failure> {
+    if settings.follow {
+        return logs::follow::run(settings, out).map_err(|e| Failure::Usage(UsageError(e)));
+    }
+    let summary = logs::scan(settings, |entry| {
+        if settings.jsonl {
+            logs::write_jsonl(out, entry)?;
+        }
+        Ok(())
+    })?;
+    for input in &summary.inputs {
+        for e in &input.errors {
+            report::write_error(e);
+        }
+    }
+    let findings = summary.findings();
+    let mut status = Status::from_findings(&findings);
+    if summary.inputs.iter().all(|i| !i.errors.is_empty()) {
+        // Nothing could be read: the check was not done.
+        status = Status::Unknown;
+    }
+    if settings.jsonl {
+        out.flush()?;
+        return Ok(status);
+    }
+    report::emit(
+        out,
+        output,
+        report::Command {
+            name: "logs",
+            is_check: true,
+            renders_findings: true,
+        },
+        &findings,
+        &summary,
+        |o| {
+            logs::render::write_summary(o, &summary, settings.verbose, output.color)?;
+            if settings.timeline {
+                logs::render::write_timeline(o, &summary)?;
+            }
+            Ok(())
+        },
+    )?;
+    Ok(status)
+}
+
 enum Failure {
     Usage(UsageError),
     Io(io::Error),
@@ -128,11 +179,16 @@ fn dispatch(
                 report::Command {
                     name: "probe",
                     is_check: true,
+                    renders_findings: false,
                 },
                 &report.findings,
                 &report,
                 |o| probe::render_human(o, &report),
             )?)
+        }
+        Command::Logs(args) => {
+            let settings = settings::logs_settings(args, output)?;
+            run_logs(&settings, output, out)
         }
         Command::Explain(args) => {
             let selected = explain::select(args.code.as_deref(), args.all)?;

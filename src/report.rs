@@ -20,6 +20,8 @@ pub struct Command {
     pub name: &'static str,
     /// A check ends its human report with a verdict; `explain` does not.
     pub is_check: bool,
+    /// The command's own human rendering shows its findings (`logs`).
+    pub renders_findings: bool,
 }
 
 /// The common keys of every command's JSON output; the command's own data is
@@ -70,7 +72,9 @@ pub fn emit<T: Serialize>(
         }
         Format::Human => {
             human(out)?;
-            write_findings(out, findings)?;
+            if !command.renders_findings {
+                write_findings(out, findings)?;
+            }
             if command.is_check {
                 write_verdict(out, status, findings)?;
             }

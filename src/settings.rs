@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::cli::{ColorChoice, Format, GlobalArgs, ProbeArgs};
+use crate::cli::{ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs};
+use crate::finding::Severity;
+use crate::logs::{self, LogsSettings};
 use crate::probe::target::Target;
 
 /// A bad argument, in one line that names the argument.
@@ -280,6 +282,43 @@ fn read_body(spec: &str) -> Result<Vec<u8>, UsageError> {
         )));
     }
     Ok(body)
+}
+
+/// Validates `logs` arguments.
+pub fn logs_settings(args: &LogsArgs, output: &OutputSettings) -> Result<LogsSettings, UsageError> {
+    let bound = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| logs::time::parse_bound(t).map_err(|e| usage(format!("{flag}: {e}"))))
+            .transpose()
+    };
+    let since = bound("--since", &args.since)?;
+    let until = bound("--until", &args.until)?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s > u {
+            return Err(usage(format!("--since {s} is after --until {u}")));
+        }
+    }
+    if args.follow && args.files.iter().any(|f| f == "-") {
+        return Err(usage("--follow needs files, not standard input"));
+    }
+    if args.files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(usage("standard input (-) can be read only once"));
+    }
+    Ok(LogsSettings {
+        inputs: args.files.clone(),
+        since,
+        until,
+        min_severity: match args.min_severity {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Critical => Severity::Critical,
+        },
+        follow: args.follow,
+        timeline: args.timeline,
+        verbose: args.verbose,
+        jsonl: output.format == Format::Jsonl,
+        progress: output.format == Format::Human && !output.quiet,
+    })
 }
 
 /// Parses `500ms`, `2s`, `1.5s`, `1m` or a bare number of seconds.

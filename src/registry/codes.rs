@@ -484,4 +484,235 @@ end to end. Whether PHP scripts run is not tested. Example: 'fcgi-doctor probe \
 /run/php/php8.2-fpm.sock' on a healthy pool.",
     fix: "To test more, name something to run: --fpm-ping (with ping.path = /ping in the \
 pool) for a cheap health check, or --script-filename /srv/www/health.php.";
+
+    // ---- FD20xx logs: the operating-system error decides -----------------------------
+    LOG_CONNECT_PERMISSION = "FD2001", PermissionDenied, Critical,
+        "web server may not connect to the backend socket (EACCES)",
+    explanation: "The web server's connect() to the FastCGI backend failed with \
+errno 13, Permission denied: its worker user lacks write permission on the unix \
+socket or search permission on a directory above it, or SELinux/AppArmor denies the \
+connection. Every request to the backend fails with 502 (nginx) or 503 (Apache). \
+Example: nginx 'connect() to unix:/run/php/php8.2-fpm.sock failed (13: Permission \
+denied) while connecting to upstream'.",
+    fix: "Give the web server user access: php-fpm pool 'listen.owner = www-data', \
+'listen.group = www-data', 'listen.mode = 0660' (or listen.acl_users), reload php-fpm; \
+check every directory with 'namei -l SOCKET'; 'fcgi-doctor probe SOCKET --as-user \
+www-data' names the component that denies. SELinux: 'ausearch -m avc -ts recent', \
+'setsebool -P httpd_can_network_connect 1' for TCP backends.";
+
+    LOG_CONNECT_MISSING = "FD2002", SocketMissingOrRefused, Critical,
+        "backend socket does not exist (ENOENT)",
+    explanation: "The web server's connect() failed with errno 2, No such file or \
+directory: there is no socket at the configured path. The backend is stopped, listens \
+elsewhere (a PHP upgrade renamed php7.4-fpm.sock to php8.2-fpm.sock), or its runtime \
+directory vanished. Example: '(2)No such file or directory: AH02454: FCGI: attempt to \
+connect to Unix domain socket /run/php/php-fpm.sock (*) failed'.",
+    fix: "Start the backend ('systemctl status php8.2-fpm'), and make the web server's \
+socket path equal the pool's 'listen =' ('php-fpm8.2 -tt 2>&1 | grep listen'); \
+'fcgi-doctor probe SOCKET' tells a missing file from a missing directory.";
+
+    LOG_CONNECT_REFUSED = "FD2003", SocketMissingOrRefused, Critical,
+        "connection to the backend refused: nothing listens, or a stale socket",
+    explanation: "The web server's connect() failed with errno 111, Connection \
+refused: over TCP nothing listens on that address and port; on a unix socket the file \
+exists but the process that created it is gone (a stale socket). Example: nginx \
+'connect() failed (111: Connection refused) while connecting to upstream' or Apache \
+'(111)Connection refused: AH00957: FCGI: attempt to connect to 127.0.0.1:9000 (*) \
+failed'.",
+    fix: "Start or restart the backend; check what listens with 'ss -ltnp' or 'ss -xlp'; \
+compare 127.0.0.1 with ::1 when the web server connects to 'localhost'. For a stale \
+unix socket remove the file and restart the backend, then find why it died (its log, \
+dmesg).";
+
+    LOG_CONNECT_BACKLOG = "FD2004", CapacityExhaustion, Critical,
+        "backend listen queue full (EAGAIN): every worker is busy",
+    explanation: "The web server's connect() to a unix socket failed with errno 11, \
+Resource temporarily unavailable: the socket's accept queue is full because every \
+worker is busy and listen.backlog has filled up. Example: nginx 'connect() to \
+unix:/run/php/php8.2-fpm.sock failed (11: Resource temporarily unavailable) while \
+connecting to upstream' next to php-fpm's 'server reached pm.max_children setting'.",
+    fix: "Find what holds the workers (php-fpm slowlog, status page ?full), raise \
+pm.max_children if memory allows, and listen.backlog with net.core.somaxconn for \
+bursts.";
+
+    LOG_CONNECT_TIMEOUT = "FD2005", Timeout, Critical,
+        "connecting to the backend timed out",
+    explanation: "The web server could not establish the connection within its \
+connect timeout (errno 110, or APR's 70007): SYNs are dropped by a firewall, the host \
+is down, or the backend's accept queue is full. Example: nginx 'upstream timed out \
+(110: Connection timed out) while connecting to upstream'.",
+    fix: "Check reachability (ss -ltn on the backend, firewall rules) and saturation \
+(php-fpm status page); 'fcgi-doctor probe HOST:PORT' reports connect timeouts \
+separately from slow answers.";
+
+    LOG_CONNECT_UNREACHABLE = "FD2006", SocketMissingOrRefused, Critical,
+        "backend host unreachable",
+    explanation: "The web server's connect() failed with no route to the host or an \
+unreachable network (errno 113, 101): the backend's container or host is gone or its \
+address changed. Example: nginx 'connect() failed (113: No route to host) while \
+connecting to upstream'.",
+    fix: "Check the address the web server uses against the backend's current one \
+(container IPs change on recreate: use service names), and routing with 'ip route get \
+ADDRESS'.";
+
+    LOG_BACKEND_RESET = "FD2011", AppCrashed, Critical,
+        "backend reset the connection (ECONNRESET)",
+    explanation: "While the web server sent the request or read the answer, the \
+backend reset the connection (errno 104): the worker died (segfault, OOM killer, \
+request_terminate_timeout) or php-fpm dropped the client (listen.allowed_clients). \
+Example: nginx 'recv() failed (104: Connection reset by peer) while reading response \
+header from upstream'.",
+    fix: "Look at the backend's log at the same second: php-fpm 'exited on signal', \
+'execution timed out ... terminating', 'Connection disallowed'; dmesg for the OOM \
+killer and segfaults.";
+
+    LOG_BACKEND_BROKEN_PIPE = "FD2012", AppCrashed, Critical,
+        "backend stopped reading the request (EPIPE)",
+    explanation: "Writing the request to the backend failed with errno 32, Broken \
+pipe: the backend closed its side while the web server was still sending, usually \
+because the worker died or rejected the request. Example: nginx 'writev() failed (32: \
+Broken pipe) while sending request to upstream'.",
+    fix: "Check the backend's log for crashes and rejections at the same second; large \
+request bodies may hit a limit on the backend (post_max_size, client limits).";
+
+    LOG_BACKEND_TIMEOUT = "FD2013", Timeout, Critical,
+        "timed out waiting for the backend",
+    explanation: "The backend accepted the request but did not answer within the web \
+server's read timeout (errno 110, or APR 70007 'The timeout specified has expired'): \
+the request is slow or the pool is saturated. Example: nginx 'upstream timed out (110: \
+Connection timed out) while reading response header from upstream'.",
+    fix: "Find the slow requests (php-fpm request_slowlog_timeout and slowlog); keep \
+max_execution_time <= request_terminate_timeout <= the web server's timeout \
+(fastcgi_read_timeout, ProxyTimeout, FcgidIOTimeout); add capacity if the pool is \
+saturated.";
+
+    // ---- FD205x logs: relayed application stderr, by content ---------------------------
+    STDERR_PRIMARY_SCRIPT_UNKNOWN = "FD2051", ScriptNotFound, Critical,
+        "php-fpm: Primary script unknown (SCRIPT_FILENAME does not exist)",
+    explanation: "php-fpm could not find the file named by SCRIPT_FILENAME and answered \
+404 'File not found.'; the web server relays the message from its stderr. The web \
+server sends a wrong path: a wrong root, a missing '$fastcgi_script_name', or a path \
+that exists only in the web server's container. Example: nginx 'FastCGI sent in \
+stderr: \"Primary script unknown\" while reading response header from upstream'.",
+    fix: "nginx: 'fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;' \
+with the right root (and 'try_files $uri =404;'); Apache: SetHandler \
+\"proxy:unix:...|fcgi://localhost\" in <FilesMatch \\.php$>; containers: the same path \
+must exist inside the php-fpm container.";
+
+    STDERR_UNABLE_TO_OPEN = "FD2052", ScriptNotFound, Critical,
+        "php-fpm: unable to open the primary script",
+    explanation: "php-fpm found a SCRIPT_FILENAME but could not open it: 'No such file \
+or directory' (a path mismatch between containers or chroots), 'Permission denied' (the \
+pool user cannot read the file or traverse a directory, answered with 403) or \
+'Operation not permitted' (open_basedir). Example: 'PHP message: PHP Warning: Unknown: \
+Unable to open primary script: /var/www/index.php (Permission denied)'.",
+    fix: "Check the path exists where php-fpm runs and that the pool user can read it: \
+'sudo -u www-data namei -l /var/www/index.php'; fix open_basedir or chroot in the \
+pool.";
+
+    STDERR_LIMIT_EXTENSIONS = "FD2053", HandlerMisconfig, Critical,
+        "php-fpm refused a non-PHP file: security.limit_extensions",
+    explanation: "The web server sent php-fpm a file that does not end in an allowed \
+extension (default .php .phar), and php-fpm answered 403 'Access denied.'. Non-PHP \
+files are routed to php-fpm, or SCRIPT_FILENAME points at a directory or has path info \
+glued on. Example: 'Access to the script '/var/www/html' has been denied (see \
+security.limit_extensions)'.",
+    fix: "Send only PHP files to php-fpm (nginx 'location ~ \\.php$' with \
+'fastcgi_split_path_info ^(.+\\.php)(/.+)$;'); extend security.limit_extensions only \
+for extensions you really execute.";
+
+    STDERR_CONNECTION_DISALLOWED = "FD2054", PermissionDenied, Critical,
+        "php-fpm dropped the client: listen.allowed_clients",
+    explanation: "php-fpm accepted a TCP connection from an address that is not in \
+listen.allowed_clients and closed it at once; the web server sees a reset or an empty \
+answer. Example: 'WARNING: [pool www] child 12 said into stderr: \"ERROR: Connection \
+disallowed: IP address '172.18.0.5' has been dropped.\"'.",
+    fix: "Add the web server's address to listen.allowed_clients (comma separated), or \
+remove the directive and firewall the port; use a unix socket on the same host.";
+
+    STDERR_MEMORY_EXHAUSTED = "FD2055", AppStderr, Critical,
+        "PHP memory_limit exhausted",
+    explanation: "A PHP script used more memory than memory_limit allows and died with \
+a fatal error; the request fails with 500. Example: 'PHP Fatal error:  Allowed memory \
+size of 134217728 bytes exhausted (tried to allocate 20480 bytes)'.",
+    fix: "Fix the script's memory use (large arrays, unbounded queries), or raise \
+memory_limit for that pool ('php_admin_value[memory_limit] = 256M') within what RAM \
+allows for pm.max_children workers.";
+
+    STDERR_MAX_EXECUTION_TIME = "FD2056", Timeout, Critical,
+        "PHP max_execution_time exceeded",
+    explanation: "A PHP script ran longer than max_execution_time and was stopped with \
+a fatal error. Example: 'PHP Fatal error:  Maximum execution time of 30 seconds \
+exceeded in /var/www/app/slow.php on line 12'.",
+    fix: "Find what is slow (request_slowlog_timeout, slowlog); raise max_execution_time \
+only together with request_terminate_timeout and the web server's read timeout.";
+
+    STDERR_PHP_FATAL = "FD2057", AppStderr, Critical,
+        "PHP fatal or parse error",
+    explanation: "The application died on a PHP fatal error, parse error or uncaught \
+exception; the request ends with 500 or an empty answer. Example: 'FastCGI sent in \
+stderr: \"PHP message: PHP Fatal error:  Uncaught Error: Call to undefined function \
+foo() in /var/www/index.php:3\"'.",
+    fix: "Fix the error the message names (file and line are in it); after deploys, \
+check that every file and extension the code needs is present.";
+
+    STDERR_PHP_WARNING = "FD2058", AppStderr, Info,
+        "PHP warning, notice or deprecation",
+    explanation: "The application logged a PHP warning, notice or deprecation through \
+FastCGI. nginx logs these at [error] level, but they are not outages. Example: \
+'FastCGI sent in stderr: \"PHP message: PHP Warning:  Undefined variable $x in \
+/var/www/index.php on line 3\"'.",
+    fix: "Fix the code when convenient; in production log PHP errors to a file \
+(log_errors, error_log) and lower error_reporting noise.";
+
+    STDERR_PYTHON_TRACEBACK = "FD2059", AppStderr, Critical,
+        "Python exception in a FastCGI application",
+    explanation: "A Python FastCGI application (flup, a .fcgi script) raised an \
+exception; mod_fcgid writes the traceback to the Apache error log without any prefix, \
+other servers relay it as stderr. Example: 'Traceback (most recent call last):' \
+followed by '  File \"/srv/app.fcgi\", line 12, in app'.",
+    fix: "Fix the exception the last traceback line names; run the app by hand as its \
+user to reproduce.";
+
+    STDERR_PHP_STARTUP = "FD2060", StartupConfigError, Warning,
+        "PHP could not load an extension at startup",
+    explanation: "PHP started without an extension the configuration asks for: the .so \
+is missing or built for another PHP version. Code that needs it fails later. Example: \
+'PHP Warning:  PHP Startup: Unable to load dynamic library 'redis.so''.",
+    fix: "Install the extension for this PHP version (apt-get install php8.2-redis) or \
+remove the extension= line; check with 'php-fpm8.2 -m'.";
+
+    STDERR_OPEN_BASEDIR = "FD2061", ScriptNotFound, Critical,
+        "PHP open_basedir restriction",
+    explanation: "PHP refused to open a file outside the directories open_basedir \
+allows. Example: 'PHP Warning:  Unknown: open_basedir restriction in effect. \
+File(/srv/www/index.php) is not within the allowed path(s): (/var/www)'.",
+    fix: "Add the directory to php_admin_value[open_basedir] in the pool, or serve the \
+site from inside the allowed path.";
+
+    STDERR_FCGIWRAP_SCRIPT_NAME = "FD2062", ScriptNotFound, Critical,
+        "fcgiwrap cannot find the script",
+    explanation: "fcgiwrap could not work out which CGI script to run from \
+SCRIPT_FILENAME, DOCUMENT_ROOT and SCRIPT_NAME, or the script is not executable. \
+Example: 'FastCGI sent in stderr: \"Cannot get script name, are DOCUMENT_ROOT and \
+SCRIPT_NAME (or SCRIPT_FILENAME) set and is the script executable?\"'.",
+    fix: "Pass 'fastcgi_param SCRIPT_FILENAME /path/to/script;' (the first one set \
+wins), and make the script executable by fcgiwrap's user (chmod +x).";
+
+    STDERR_FLUP_MISSING_PARAM = "FD2063", HandlerMisconfig, Critical,
+        "flup: missing FastCGI parameter",
+    explanation: "A flup WSGI server got a request without a parameter it needs, or was \
+started outside a FastCGI server. Example: 'WSGIServer: missing FastCGI param \
+REQUEST_METHOD required by WSGI!'.",
+    fix: "Pass the standard parameters (include fastcgi_params in nginx), and start the \
+app through its FastCGI server, not from a shell.";
+
+    STDERR_OTHER = "FD2064", AppStderr, Warning,
+        "application wrote to stderr",
+    explanation: "The application wrote something to stderr that no content rule \
+recognises; the text is in the entry. It may be harmless or the cause of a failure \
+logged next to it. Example: 'FastCGI sent in stderr: \"lab: print to sys.stderr \
+inside request\"'.",
+    fix: "Read the text; fix the application, or send its debugging output to its own \
+log file.";
 }

@@ -6,8 +6,10 @@
 //! rustc `--explain`, shellcheck).
 //!
 //! Numbering: FD1xxx `probe` (10xx connecting, 11xx waiting, 12xx the FastCGI
-//! protocol, 13xx the CGI response, 14xx informational). Later commands take the
-//! following thousands: FD2xxx `logs`, FD3xxx `socket`, FD4xxx `ps`.
+//! protocol, 13xx the CGI response, 14xx informational); FD2xxx `logs` (20xx
+//! decided by the operating-system error, 205x relayed stderr by content, 2101 and
+//! up one per row of the error catalogue, generated into `logs/catalogue.rs`).
+//! Later commands take the following thousands: FD3xxx `socket`, FD4xxx `ps`.
 
 pub mod codes;
 
@@ -94,9 +96,14 @@ pub struct Code {
     pub fix: &'static str,
 }
 
+/// Every code: the hand-written ones and the log catalogue's, sorted by id.
+pub fn all() -> impl Iterator<Item = &'static Code> {
+    codes::ALL.iter().chain(crate::logs::catalogue::CODES.iter())
+}
+
 /// Looks a code up by id, case-insensitively (`fd1001` works too).
 pub fn lookup(id: &str) -> Option<&'static Code> {
-    codes::ALL.iter().find(|c| c.id.eq_ignore_ascii_case(id))
+    all().find(|c| c.id.eq_ignore_ascii_case(id))
 }
 
 #[cfg(test)]
@@ -129,7 +136,7 @@ mod tests {
 
     #[test]
     fn every_code_is_fully_documented() {
-        for code in codes::ALL {
+        for code in all() {
             assert!(!code.title.is_empty(), "{} has no title", code.id);
             assert!(
                 !code.title.ends_with('.'),

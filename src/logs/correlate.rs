@@ -1,0 +1,140 @@
+//! Linking a symptom to the cause logged just before it: the "Correlation
+//! rules" of the catalogue. A symptom (incomplete headers, AH01079, AH01075,
+//! a disabled worker) takes as cause the latest non-symptom problem of the same
+//! file with the same process, client or nginx connection, within seconds.
+
+use std::collections::VecDeque;
+
+use super::envelope::Envelope;
+use super::time::Timestamp;
+use crate::finding::Severity;
+use crate::registry::{Class, Code};
+
+/// How far back a cause may be.
+const WINDOW_SECONDS: i64 = 5;
+const WINDOW_LINES: u64 = 10;
+const REMEMBERED: usize = 64;
+
+/// What a later entry needs to know of an earlier one.
+#[derive(Clone, Debug)]
+struct Seen {
+    line: u64,
+    timestamp: Option<Timestamp>,
+    pid: Option<u32>,
+    connection: Option<u64>,
+    client: Option<String>,
+    code: &'static Code,
+    symptom: bool,
+}
+
+/// The recent entries of one file.
+#[derive(Default)]
+pub struct Correlator {
+    recent: VecDeque<Seen>,
+}
+
+/// Whether an entry is a consequence rather than a cause.
+pub fn is_symptom(code: &Code, message: &str) -> bool {
+    code.class == Class::IncompleteHeaders
+        || ["AH01079", "AH01075", "AH00940", "AH00959", "no live upstreams"]
+            .iter()
+            .any(|m| message.contains(m))
+}
+
+impl Correlator {
+    /// Records an entry and returns the line and code of its cause, if it is a
+    /// symptom and one was found.
+    pub fn observe(
+        &mut self,
+        line: u64,
+        env: &Envelope,
+        code: &'static Code,
+    ) -> Option<(u64, &'static Code)> {
+        let symptom = is_symptom(code, env.message);
+        let cause = symptom
+            .then(|| {
+                self.recent
+                    .iter()
+                    .rev()
+                    .find(|s| !s.symptom && s.code.severity >= Severity::Warning && related(s, line, env))
+                    .map(|s| (s.line, s.code))
+            })
+            .flatten();
+        if self.recent.len() == REMEMBERED {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(Seen {
+            line,
+            timestamp: env.timestamp,
+            pid: env.pid,
+            connection: env.connection,
+            client: env.client.map(str::to_string),
+            code,
+            symptom,
+        });
+        cause
+    }
+}
+
+fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
+    let close_in_time = match (earlier.timestamp, env.timestamp) {
+        (Some(a), Some(b)) => (b.0 - a.0).num_seconds().abs() <= WINDOW_SECONDS,
+        _ => line.saturating_sub(earlier.line) <= WINDOW_LINES,
+    };
+    if !close_in_time {
+        return false;
+    }
+    // The most precise key both entries have decides.
+    if let (Some(a), Some(b)) = (earlier.connection, env.connection) {
+        return a == b;
+    }
+    let same_pid = match (earlier.pid, env.pid) {
+        (Some(a), Some(b)) => Some(a == b),
+        _ => None,
+    };
+    let same_client = match (earlier.client.as_deref(), env.client) {
+        (Some(a), Some(b)) => Some(client_host(a) == client_host(b)),
+        _ => None,
+    };
+    match (same_pid, same_client) {
+        (Some(false), _) | (_, Some(false)) => false,
+        (Some(true), _) | (_, Some(true)) => true,
+        (None, None) => line.saturating_sub(earlier.line) <= 2,
+    }
+}
+
+/// `1.2.3.4:5678` and `1.2.3.4` are the same client.
+fn client_host(client: &str) -> &str {
+    match client.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => host,
+        _ => client,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::envelope::parse;
+    use crate::registry::{codes, lookup};
+
+    #[test]
+    fn chain_leads_to_the_connect_error() {
+        let mut c = Correlator::default();
+        let a = parse("[Mon Nov 23 07:53:25.1 2026] [proxy:error] [pid 7:tid 8] (2)No such file or directory: AH02454: FCGI: attempt to connect to Unix domain socket /run/x.sock (*) failed");
+        let b = parse("[Mon Nov 23 07:53:25.1 2026] [proxy_fcgi:error] [pid 7:tid 8] [client 1.2.3.4:5] AH01079: failed to make connection to backend: httpd-UDS");
+        assert!(c.observe(10, &a, &codes::LOG_CONNECT_MISSING).is_none());
+        let symptom = lookup("FD2001").unwrap();
+        assert_eq!(c.observe(11, &b, symptom).map(|(line, _)| line), Some(10));
+    }
+
+    #[test]
+    fn other_process_or_too_late_is_not_a_cause() {
+        let mut c = Correlator::default();
+        let a = parse("[Mon Nov 23 07:53:25.1 2026] [proxy:error] [pid 7:tid 8] (2)No such file or directory: AH02454: x");
+        let other_pid = parse("[Mon Nov 23 07:53:25.1 2026] [proxy_fcgi:error] [pid 9:tid 8] AH01079: failed to make connection to backend: httpd-UDS");
+        let late = parse("[Mon Nov 23 07:54:25.1 2026] [proxy_fcgi:error] [pid 7:tid 8] AH01079: failed to make connection to backend: httpd-UDS");
+        c.observe(1, &a, &codes::LOG_CONNECT_MISSING);
+        assert!(c.observe(2, &other_pid, &codes::LOG_CONNECT_MISSING).is_none());
+        assert!(c.observe(3, &late, &codes::LOG_CONNECT_MISSING).is_none());
+    }
+}
