@@ -22,6 +22,9 @@ _fcgi__doctor() {
             fcgi__doctor,help)
                 cmd="fcgi__doctor__subcmd__help"
                 ;;
+            fcgi__doctor,logs)
+                cmd="fcgi__doctor__subcmd__logs"
+                ;;
             fcgi__doctor,probe)
                 cmd="fcgi__doctor__subcmd__probe"
                 ;;
@@ -30,6 +33,9 @@ _fcgi__doctor() {
                 ;;
             fcgi__doctor__subcmd__help,help)
                 cmd="fcgi__doctor__subcmd__help__subcmd__help"
+                ;;
+            fcgi__doctor__subcmd__help,logs)
+                cmd="fcgi__doctor__subcmd__help__subcmd__logs"
                 ;;
             fcgi__doctor__subcmd__help,probe)
                 cmd="fcgi__doctor__subcmd__help__subcmd__probe"
@@ -41,7 +47,7 @@ _fcgi__doctor() {
 
     case "${cmd}" in
         fcgi__doctor)
-            opts="-q -h -V --format --color --quiet --help --version probe explain help"
+            opts="-q -h -V --format --color --quiet --help --version probe logs explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,7 +91,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__help)
-            opts="probe explain help"
+            opts="probe logs explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -126,6 +132,20 @@ _fcgi__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fcgi__subcmd__doctor__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fcgi__subcmd__doctor__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -133,6 +153,40 @@ _fcgi__doctor() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__logs)
+            opts="-f -v -q -h -V --since --until --min-severity --follow --timeline --verbose --format --color --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-severity)
+                    COMPREPLY=($(compgen -W "info warning critical" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

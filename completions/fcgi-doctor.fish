@@ -34,6 +34,7 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s q -l quiet -d '
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l connect-timeout -d 'Deadline for establishing the connection (500ms, 2s, 1m)' -r
@@ -58,6 +59,23 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l no-get
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l since -d 'Only entries at or after this time: 2h, 30m, 3d, 2026-11-23, 2026-11-23T07:00' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l until -d 'Only entries at or before this time (same forms as --since)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l min-severity -d 'Leave out entries below this severity' -r -f -a "info\t''
+warning\t''
+critical\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s f -l follow -d 'Keep reading as the files grow, across rotation (like tail -F), and print each problem as it happens; stops on SIGINT or SIGTERM'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l timeline -d 'Draw entries per hour (or day) and class as a bar chart'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s v -l verbose -d 'List the informational entries too'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
 jsonl\t''"
@@ -68,6 +86,7 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l all 
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe explain help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

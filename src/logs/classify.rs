@@ -52,10 +52,7 @@ fn is_fastcgi_context(env: &Envelope) -> bool {
             return false;
         }
     }
-    match env.module {
-        Some(m) if m.starts_with("php") || m == "proxy_http" || m == "ssl" => false,
-        _ => true,
-    }
+    !matches!(env.module, Some(m) if m.starts_with("php") || m == "proxy_http" || m == "ssl")
 }
 
 fn row_code(p: &Pattern) -> &'static Code {
@@ -108,9 +105,15 @@ mod tests {
             format!("2024/01/15 03:42:17 [crit] 1#1: *5 connect() to unix:/run/php/fpm.sock failed ({errno}) while connecting to upstream, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/fpm.sock:\", host: \"x\"")
         };
         assert_eq!(code_of(&nginx("13: Permission denied")), Some("FD2001"));
-        assert_eq!(code_of(&nginx("2: No such file or directory")), Some("FD2002"));
+        assert_eq!(
+            code_of(&nginx("2: No such file or directory")),
+            Some("FD2002")
+        );
         assert_eq!(code_of(&nginx("111: Connection refused")), Some("FD2003"));
-        assert_eq!(code_of(&nginx("11: Resource temporarily unavailable")), Some("FD2004"));
+        assert_eq!(
+            code_of(&nginx("11: Resource temporarily unavailable")),
+            Some("FD2004")
+        );
         assert_eq!(
             code_of("[Mon Nov 23 07:53:25.1 2026] [proxy:error] [pid 1:tid 2] (2)No such file or directory: AH02454: FCGI: attempt to connect to Unix domain socket /run/php/x.sock (*) failed"),
             Some("FD2002")
@@ -135,7 +138,10 @@ mod tests {
             code_of("2024/01/15 03:42:17 [error] 1#1: *5 FastCGI sent in stderr: \"Primary script unknown\" while reading response header from upstream, client: 1.2.3.4, server: x, request: \"GET /x.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/fpm.sock:\", host: \"x\""),
             Some("FD2051")
         );
-        assert_eq!(code_of("Traceback (most recent call last):"), Some("FD2059"));
+        assert_eq!(
+            code_of("Traceback (most recent call last):"),
+            Some("FD2059")
+        );
         assert_eq!(code_of("hello world"), None);
     }
 }

@@ -36,9 +36,15 @@ pub struct Correlator {
 /// Whether an entry is a consequence rather than a cause.
 pub fn is_symptom(code: &Code, message: &str) -> bool {
     code.class == Class::IncompleteHeaders
-        || ["AH01079", "AH01075", "AH00940", "AH00959", "no live upstreams"]
-            .iter()
-            .any(|m| message.contains(m))
+        || [
+            "AH01079",
+            "AH01075",
+            "AH00940",
+            "AH00959",
+            "no live upstreams",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 impl Correlator {
@@ -56,7 +62,9 @@ impl Correlator {
                 self.recent
                     .iter()
                     .rev()
-                    .find(|s| !s.symptom && s.code.severity >= Severity::Warning && related(s, line, env))
+                    .find(|s| {
+                        !s.symptom && s.code.severity >= Severity::Warning && related(s, line, env)
+                    })
                     .map(|s| (s.line, s.code))
             })
             .flatten();
@@ -106,7 +114,9 @@ fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
 /// `1.2.3.4:5678` and `1.2.3.4` are the same client.
 fn client_host(client: &str) -> &str {
     match client.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => host,
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => {
+            host
+        }
         _ => client,
     }
 }
@@ -134,7 +144,9 @@ mod tests {
         let other_pid = parse("[Mon Nov 23 07:53:25.1 2026] [proxy_fcgi:error] [pid 9:tid 8] AH01079: failed to make connection to backend: httpd-UDS");
         let late = parse("[Mon Nov 23 07:54:25.1 2026] [proxy_fcgi:error] [pid 7:tid 8] AH01079: failed to make connection to backend: httpd-UDS");
         c.observe(1, &a, &codes::LOG_CONNECT_MISSING);
-        assert!(c.observe(2, &other_pid, &codes::LOG_CONNECT_MISSING).is_none());
+        assert!(c
+            .observe(2, &other_pid, &codes::LOG_CONNECT_MISSING)
+            .is_none());
         assert!(c.observe(3, &late, &codes::LOG_CONNECT_MISSING).is_none());
     }
 }

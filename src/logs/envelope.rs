@@ -147,7 +147,11 @@ fn parse_apache<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
             Server::Apache22
         }
     };
-    env.server = Some(if env.server == Some(Server::Syslog) { Server::Syslog } else { server });
+    env.server = Some(if env.server == Some(Server::Syslog) {
+        Server::Syslog
+    } else {
+        server
+    });
     env.timestamp = Some(ts);
     env.recognised = true;
     rest = rest.trim_start();
@@ -232,7 +236,11 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         env.connection = after[..digits].parse().ok();
         rest = after[digits..].trim_start();
     }
-    env.server = Some(if env.server == Some(Server::Syslog) { Server::Syslog } else { Server::Nginx });
+    env.server = Some(if env.server == Some(Server::Syslog) {
+        Server::Syslog
+    } else {
+        Server::Nginx
+    });
     env.timestamp = Some(ts);
     env.recognised = true;
     // Request context: everything from ", client: " on, with the upstream kept.
@@ -389,7 +397,10 @@ mod tests {
         assert_eq!(e.level, Some("error"));
         assert_eq!(e.pid, Some(123));
         assert_eq!(e.errno, Some(111));
-        assert_eq!(e.message, "AH00957: FCGI: attempt to connect to 127.0.0.1:9000 (*) failed");
+        assert_eq!(
+            e.message,
+            "AH00957: FCGI: attempt to connect to 127.0.0.1:9000 (*) failed"
+        );
         let t = e.timestamp.unwrap();
         assert_eq!(t.to_string(), "2013-10-15T08:11:35");
     }
@@ -406,12 +417,17 @@ mod tests {
         let e = parse("[Tue Oct 15 08:11:35 2013] [error] [client 127.0.0.1](104)Connection reset by peer: mod_fcgid: error reading data from FastCGI server");
         assert_eq!(e.server, Some(Server::Apache22));
         assert_eq!(e.errno, Some(104));
-        assert_eq!(e.message, "mod_fcgid: error reading data from FastCGI server");
+        assert_eq!(
+            e.message,
+            "mod_fcgid: error reading data from FastCGI server"
+        );
     }
 
     #[test]
     fn nginx_with_errno_action_and_upstream() {
-        let e = parse(r#"2013/10/15 08:11:35 [crit] 1234#1234: *5 connect() to unix:/run/php/php-fpm.sock failed (13: Permission denied) while connecting to upstream, client: 1.2.3.4, server: example.com, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php/php-fpm.sock:", host: "example.com""#);
+        let e = parse(
+            r#"2013/10/15 08:11:35 [crit] 1234#1234: *5 connect() to unix:/run/php/php-fpm.sock failed (13: Permission denied) while connecting to upstream, client: 1.2.3.4, server: example.com, request: "GET / HTTP/1.1", upstream: "fastcgi://unix:/run/php/php-fpm.sock:", host: "example.com""#,
+        );
         assert_eq!(e.server, Some(Server::Nginx));
         assert_eq!(e.level, Some("crit"));
         assert_eq!(e.connection, Some(5));
@@ -425,10 +441,16 @@ mod tests {
         let e = parse("[23-Nov-2026 07:53:25] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it");
         assert_eq!(e.server, Some(Server::PhpFpm));
         assert_eq!(e.level, Some("WARNING"));
-        assert_eq!(e.message, "[pool www] server reached pm.max_children setting (5), consider raising it");
+        assert_eq!(
+            e.message,
+            "[pool www] server reached pm.max_children setting (5), consider raising it"
+        );
         let e = parse("[23-Nov-2026 07:53:25] ERROR: unable to bind listening socket for address '127.0.0.1:9000': Address already in use (98)");
         assert_eq!(e.errno, Some(98));
-        assert_eq!(e.message, "unable to bind listening socket for address '127.0.0.1:9000'");
+        assert_eq!(
+            e.message,
+            "unable to bind listening socket for address '127.0.0.1:9000'"
+        );
     }
 
     #[test]
@@ -438,10 +460,16 @@ mod tests {
         assert_eq!(e.message, "fpm is running, pid 1");
         let e = parse("Nov 23 07:53:25 web1 php-fpm[123]: [WARNING] [pool www] child 5 exited on signal 9 (SIGKILL) after 1.0 seconds from start");
         assert_eq!(e.server, Some(Server::Syslog));
-        assert_eq!(e.message, "[pool www] child 5 exited on signal 9 (SIGKILL) after 1.0 seconds from start");
+        assert_eq!(
+            e.message,
+            "[pool www] child 5 exited on signal 9 (SIGKILL) after 1.0 seconds from start"
+        );
         let e = parse("2020-04-26T04:21:34.717765840Z 2020/04/26 04:21:34 [error] 7#7: *1 FastCGI sent in stderr: \"Primary script unknown\" while reading response header from upstream");
         assert_eq!(e.server, Some(Server::Nginx));
-        assert_eq!(e.message, "FastCGI sent in stderr: \"Primary script unknown\"");
+        assert_eq!(
+            e.message,
+            "FastCGI sent in stderr: \"Primary script unknown\""
+        );
         let e = parse("WARNING: [pool www] seems busy");
         assert_eq!(e.server, Some(Server::PhpFpm));
     }

@@ -81,19 +81,31 @@ impl Followed {
             Err(_) => {
                 if !self.vanished {
                     self.vanished = true;
-                    let _ = writeln!(notes, "fcgi-doctor: {} vanished; waiting for it to come back", self.name);
+                    let _ = writeln!(
+                        notes,
+                        "fcgi-doctor: {} vanished; waiting for it to come back",
+                        self.name
+                    );
                 }
             }
             Ok(meta) if meta.ino() != self.inode => {
                 // Rotated by rename: the old handle was drained above.
                 if let Ok(file) = File::open(&self.path) {
-                    let _ = writeln!(notes, "fcgi-doctor: {} was replaced; following the new file", self.name);
+                    let _ = writeln!(
+                        notes,
+                        "fcgi-doctor: {} was replaced; following the new file",
+                        self.name
+                    );
                     self.reset(file, meta.ino());
                     found.extend(self.read_new());
                 }
             }
             Ok(meta) if meta.len() < self.pos => {
-                let _ = writeln!(notes, "fcgi-doctor: {} was truncated; reading from its start", self.name);
+                let _ = writeln!(
+                    notes,
+                    "fcgi-doctor: {} was truncated; reading from its start",
+                    self.name
+                );
                 if let Some(file) = self.file.as_mut() {
                     let _ = file.seek(SeekFrom::Start(0));
                 }
@@ -178,7 +190,9 @@ pub fn run(settings: &LogsSettings, out: &mut dyn Write) -> Result<Status, Strin
                 } else {
                     write_line(out, &e)
                 };
-                written.and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+                written
+                    .and_then(|()| out.flush())
+                    .map_err(|e| e.to_string())?;
             }
         }
         std::thread::sleep(POLL);
@@ -206,7 +220,11 @@ fn write_line(out: &mut dyn Write, e: &EntryReport) -> io::Result<()> {
 
 fn install_stop_handler() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let action = SigAction::new(SigHandler::Handler(request_stop), SaFlags::empty(), SigSet::empty());
+    let action = SigAction::new(
+        SigHandler::Handler(request_stop),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     for signal in [Signal::SIGINT, Signal::SIGTERM] {
         // Only an atomic store happens in the handler, which is async-signal-safe.
         unsafe {

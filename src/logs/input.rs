@@ -47,7 +47,10 @@ pub fn open(spec: &str) -> Result<Opened, String> {
     let gz = matches!(file.read(&mut magic), Ok(2) if magic == [0x1f, 0x8b]);
     let file = File::open(path).map_err(|e| format!("{spec}: {e}"))?;
     let reader: Box<dyn Read + Send> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            file,
+        )))
     } else {
         Box::new(file)
     };
@@ -276,7 +279,9 @@ fn python_exception_line(line: &str) -> bool {
         return false;
     };
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
         && (name.ends_with("Error") || name.ends_with("Exception"))
 }
 

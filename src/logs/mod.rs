@@ -165,7 +165,8 @@ pub fn scan(
         match input::open(spec) {
             Err(e) => report.errors.push(e),
             Ok(opened) => {
-                let mut progress = render::Progress::new(settings.progress, &opened.name, opened.size);
+                let mut progress =
+                    render::Progress::new(settings.progress, &opened.name, opened.size);
                 let mut scanner = input::Scanner::new(opened.reader);
                 let mut correlator = correlate::Correlator::default();
                 loop {
@@ -173,7 +174,10 @@ pub fn scan(
                         Ok(Some(raw)) => raw,
                         Ok(None) => break,
                         Err(e) => {
-                            report.errors.push(format!("{spec}: read failed after line {}: {e}", scanner.lines));
+                            report.errors.push(format!(
+                                "{spec}: read failed after line {}: {e}",
+                                scanner.lines
+                            ));
                             break;
                         }
                     };
@@ -181,7 +185,9 @@ pub fn scan(
                     let Some(entry) = entry_report(spec, &raw, &mut correlator) else {
                         continue;
                     };
-                    if !in_bounds(settings, entry.timestamp) || entry.severity < settings.min_severity {
+                    if !in_bounds(settings, entry.timestamp)
+                        || entry.severity < settings.min_severity
+                    {
                         continue;
                     }
                     report.entries += 1;

@@ -106,7 +106,11 @@ impl Matcher {
         let mut candidates: Vec<usize> = self
             .automaton
             .find_overlapping_iter(message)
-            .flat_map(|m| self.patterns_of_literal[m.pattern().as_usize()].iter().copied())
+            .flat_map(|m| {
+                self.patterns_of_literal[m.pattern().as_usize()]
+                    .iter()
+                    .copied()
+            })
             .collect();
         // PATTERNS is ordered most specific first.
         candidates.sort_unstable();
@@ -129,7 +133,12 @@ mod tests {
         for p in PATTERNS {
             assert!(Regex::new(p.regex).is_ok(), "{}: {}", p.row, p.regex);
             assert!(!p.literal.is_empty(), "{}", p.row);
-            assert!(crate::registry::lookup(p.code).is_some(), "{} -> {}", p.row, p.code);
+            assert!(
+                crate::registry::lookup(p.code).is_some(),
+                "{} -> {}",
+                p.row,
+                p.code
+            );
         }
     }
 

@@ -15,7 +15,12 @@ use crate::report::severity_label;
 use crate::sanitize;
 
 /// The problems, most important first, and what to do about each.
-pub fn write_summary(out: &mut dyn Write, s: &Summary, verbose: bool, color: bool) -> io::Result<()> {
+pub fn write_summary(
+    out: &mut dyn Write,
+    s: &Summary,
+    verbose: bool,
+    color: bool,
+) -> io::Result<()> {
     let lines: u64 = s.inputs.iter().map(|i| i.lines).sum();
     let entries: u64 = s.inputs.iter().map(|i| i.entries).sum();
     writeln!(
@@ -30,13 +35,24 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, verbose: bool, color: boo
             writeln!(out, "  {} {}", "error:".red().bold(), sanitize::escape(e))?;
         }
     }
-    let problems: Vec<_> = s.problems.iter().filter(|p| p.severity > Severity::Info).collect();
+    let problems: Vec<_> = s
+        .problems
+        .iter()
+        .filter(|p| p.severity > Severity::Info)
+        .collect();
     if !problems.is_empty() {
         let mut table = Table::new();
         table
             .load_preset(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(["CODE", "SEVERITY", "COUNT", "FIRST SEEN", "LAST SEEN", "CLASS"]);
+            .set_header([
+                "CODE",
+                "SEVERITY",
+                "COUNT",
+                "FIRST SEEN",
+                "LAST SEEN",
+                "CLASS",
+            ]);
         if color {
             table.enforce_styling();
         } else {
@@ -69,7 +85,11 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, verbose: bool, color: boo
             (Some(a), _) => format!("at {a}"),
             _ => "undated".to_string(),
         };
-        writeln!(out, "  seen {when} in {}", sanitize::escape(&files.join(", ")))?;
+        writeln!(
+            out,
+            "  seen {when} in {}",
+            sanitize::escape(&files.join(", "))
+        )?;
         if !p.caused_by.is_empty() {
             let causes: Vec<String> = p
                 .caused_by
@@ -85,10 +105,19 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, verbose: bool, color: boo
             sanitize::escape(&sanitize::truncate(&p.example, 240))
         )?;
         if p.is_symptom() {
-            writeln!(out, "  {} a consequence of the problem above it; fix that", "fix:".bold())?;
+            writeln!(
+                out,
+                "  {} a consequence of the problem above it; fix that",
+                "fix:".bold()
+            )?;
         } else {
             // Some catalogue fixes run to a page: `explain` has them whole.
-            writeln!(out, "  {} {}", "fix:".bold(), sanitize::truncate(p.fix, 400))?;
+            writeln!(
+                out,
+                "  {} {}",
+                "fix:".bold(),
+                sanitize::truncate(p.fix, 400)
+            )?;
         }
         writeln!(out, "  {} fcgi-doctor explain {}", "more:".dimmed(), p.code)?;
     }
@@ -105,7 +134,11 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary, verbose: bool, color: boo
             s.info_count,
             if s.info_count == 1 { "y" } else { "ies" },
             list.join(", "),
-            if verbose { ":" } else { "; --verbose lists them" }
+            if verbose {
+                ":"
+            } else {
+                "; --verbose lists them"
+            }
         )?;
         if verbose {
             for e in &s.info {
@@ -148,11 +181,20 @@ pub fn write_timeline(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     }
     let max = buckets.values().copied().max().unwrap_or(1).max(1);
     let width = 40u64;
-    writeln!(out, "\n{} (entries per {})", "timeline".bold(), if daily { "day" } else { "hour" })?;
+    writeln!(
+        out,
+        "\n{} (entries per {})",
+        "timeline".bold(),
+        if daily { "day" } else { "hour" }
+    )?;
     let mut previous = String::new();
     for ((when, class), n) in &buckets {
         let bar_len = ((n * width).div_ceil(max)).max(1) as usize;
-        let shown = if *when == previous { String::new() } else { when.clone() };
+        let shown = if *when == previous {
+            String::new()
+        } else {
+            when.clone()
+        };
         previous = when.clone();
         writeln!(
             out,
@@ -210,4 +252,3 @@ impl Progress {
         }
     }
 }
-

@@ -14,23 +14,62 @@ const RELAYS: [(&str, &str); 5] = [
 
 /// Content rules, most specific and most severe first.
 const RULES: [(&[&str], &Code); 13] = [
-    (&["Primary script unknown"], &codes::STDERR_PRIMARY_SCRIPT_UNKNOWN),
-    (&["Unable to open primary script"], &codes::STDERR_UNABLE_TO_OPEN),
-    (&["(see security.limit_extensions)"], &codes::STDERR_LIMIT_EXTENSIONS),
-    (&["Connection disallowed: IP address"], &codes::STDERR_CONNECTION_DISALLOWED),
-    (&["Allowed memory size of"], &codes::STDERR_MEMORY_EXHAUSTED),
-    (&["Maximum execution time of"], &codes::STDERR_MAX_EXECUTION_TIME),
-    (&["PHP Startup: Unable to load dynamic library"], &codes::STDERR_PHP_STARTUP),
-    (&["open_basedir restriction in effect"], &codes::STDERR_OPEN_BASEDIR),
-    (&["Cannot get script name, are DOCUMENT_ROOT and SCRIPT_NAME"], &codes::STDERR_FCGIWRAP_SCRIPT_NAME),
-    (&["WSGIServer: missing FastCGI param"], &codes::STDERR_FLUP_MISSING_PARAM),
-    (&["Traceback (most recent call last)"], &codes::STDERR_PYTHON_TRACEBACK),
     (
-        &["PHP Fatal error", "PHP Parse error", "PHP Recoverable fatal error"],
+        &["Primary script unknown"],
+        &codes::STDERR_PRIMARY_SCRIPT_UNKNOWN,
+    ),
+    (
+        &["Unable to open primary script"],
+        &codes::STDERR_UNABLE_TO_OPEN,
+    ),
+    (
+        &["(see security.limit_extensions)"],
+        &codes::STDERR_LIMIT_EXTENSIONS,
+    ),
+    (
+        &["Connection disallowed: IP address"],
+        &codes::STDERR_CONNECTION_DISALLOWED,
+    ),
+    (&["Allowed memory size of"], &codes::STDERR_MEMORY_EXHAUSTED),
+    (
+        &["Maximum execution time of"],
+        &codes::STDERR_MAX_EXECUTION_TIME,
+    ),
+    (
+        &["PHP Startup: Unable to load dynamic library"],
+        &codes::STDERR_PHP_STARTUP,
+    ),
+    (
+        &["open_basedir restriction in effect"],
+        &codes::STDERR_OPEN_BASEDIR,
+    ),
+    (
+        &["Cannot get script name, are DOCUMENT_ROOT and SCRIPT_NAME"],
+        &codes::STDERR_FCGIWRAP_SCRIPT_NAME,
+    ),
+    (
+        &["WSGIServer: missing FastCGI param"],
+        &codes::STDERR_FLUP_MISSING_PARAM,
+    ),
+    (
+        &["Traceback (most recent call last)"],
+        &codes::STDERR_PYTHON_TRACEBACK,
+    ),
+    (
+        &[
+            "PHP Fatal error",
+            "PHP Parse error",
+            "PHP Recoverable fatal error",
+        ],
         &codes::STDERR_PHP_FATAL,
     ),
     (
-        &["PHP Warning", "PHP Notice", "PHP Deprecated", "PHP Strict Standards"],
+        &[
+            "PHP Warning",
+            "PHP Notice",
+            "PHP Deprecated",
+            "PHP Strict Standards",
+        ],
         &codes::STDERR_PHP_WARNING,
     ),
 ];
@@ -100,12 +139,18 @@ mod tests {
     #[test]
     fn content_decides_and_the_most_severe_wins() {
         let c = |t| classify(t, true).unwrap().id;
-        assert_eq!(c("Primary script unknown"), codes::STDERR_PRIMARY_SCRIPT_UNKNOWN.id);
+        assert_eq!(
+            c("Primary script unknown"),
+            codes::STDERR_PRIMARY_SCRIPT_UNKNOWN.id
+        );
         assert_eq!(
             c("PHP message: PHP Warning: a; PHP message: PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted"),
             codes::STDERR_MEMORY_EXHAUSTED.id
         );
-        assert_eq!(c("PHP message: PHP Deprecated: x"), codes::STDERR_PHP_WARNING.id);
+        assert_eq!(
+            c("PHP message: PHP Deprecated: x"),
+            codes::STDERR_PHP_WARNING.id
+        );
         assert_eq!(c("something else"), codes::STDERR_OTHER.id);
         assert!(classify("something else", false).is_none());
     }

@@ -14,7 +14,12 @@ impl Timestamp {
     /// The start of this timestamp's hour.
     pub fn hour(self) -> Timestamp {
         use chrono::Timelike;
-        Timestamp(self.0.with_minute(0).and_then(|t| t.with_second(0)).unwrap_or(self.0))
+        Timestamp(
+            self.0
+                .with_minute(0)
+                .and_then(|t| t.with_second(0))
+                .unwrap_or(self.0),
+        )
     }
 }
 
@@ -94,7 +99,12 @@ pub fn parse_nginx_prefix(s: &str) -> Option<(Timestamp, &str)> {
     if b[4] != b'/' || b[7] != b'/' || b[10] != b' ' {
         return None;
     }
-    let ts = make(num(&head[..4])?, num(&head[5..7])?, num(&head[8..10])?, hms(&head[11..])?)?;
+    let ts = make(
+        num(&head[..4])?,
+        num(&head[5..7])?,
+        num(&head[8..10])?,
+        hms(&head[11..])?,
+    )?;
     Some((ts, &s[19..]))
 }
 
@@ -147,7 +157,12 @@ pub fn parse_rfc3339_prefix(s: &str) -> Option<(Timestamp, &str)> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return None;
     }
-    let ts = make(num(&s[..4])?, num(&s[5..7])?, num(&s[8..10])?, hms(&s[11..19])?)?;
+    let ts = make(
+        num(&s[..4])?,
+        num(&s[5..7])?,
+        num(&s[8..10])?,
+        hms(&s[11..19])?,
+    )?;
     let end = s[19..]
         .find(|c: char| c.is_whitespace())
         .map_or(s.len(), |i| i + 19);
@@ -193,13 +208,19 @@ mod tests {
     #[test]
     fn every_envelope_timestamp() {
         let (t, rest) = parse_apache_prefix("[Tue Oct 15 08:11:35.123456 2013] x").unwrap();
-        assert_eq!((t.to_string().as_str(), rest), ("2013-10-15T08:11:35", " x"));
+        assert_eq!(
+            (t.to_string().as_str(), rest),
+            ("2013-10-15T08:11:35", " x")
+        );
         let (t, _) = parse_nginx_prefix("2013/10/15 08:11:35 [error]").unwrap();
         assert_eq!(t.to_string(), "2013-10-15T08:11:35");
         let (t, _) = parse_fpm_prefix("[23-Nov-2026 07:53:25.000123] NOTICE").unwrap();
         assert_eq!(t.to_string(), "2026-11-23T07:53:25");
         let (t, rest) = parse_rfc3339_prefix("2020-04-26T04:21:34.717765840Z 2020/04/26").unwrap();
-        assert_eq!((t.to_string().as_str(), rest), ("2020-04-26T04:21:34", " 2020/04/26"));
+        assert_eq!(
+            (t.to_string().as_str(), rest),
+            ("2020-04-26T04:21:34", " 2020/04/26")
+        );
         assert!(parse_syslog_prefix("Nov 23 07:53:25 host").is_some());
         assert!(parse_syslog_prefix("Nov  3 07:53:25 host").is_some());
         assert!(parse_apache_prefix("[pool www] child").is_none());
@@ -210,8 +231,14 @@ mod tests {
     fn bounds() {
         assert!(parse_bound("2h").is_ok());
         assert!(parse_bound("3d").is_ok());
-        assert_eq!(parse_bound("2026-11-23").unwrap().to_string(), "2026-11-23T00:00:00");
-        assert_eq!(parse_bound("2026-11-23T07:00:05").unwrap().to_string(), "2026-11-23T07:00:05");
+        assert_eq!(
+            parse_bound("2026-11-23").unwrap().to_string(),
+            "2026-11-23T00:00:00"
+        );
+        assert_eq!(
+            parse_bound("2026-11-23T07:00:05").unwrap().to_string(),
+            "2026-11-23T07:00:05"
+        );
         assert!(parse_bound("yesterday").is_err());
         assert!(parse_bound("h").is_err());
     }

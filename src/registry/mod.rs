@@ -98,7 +98,9 @@ pub struct Code {
 
 /// Every code: the hand-written ones and the log catalogue's, sorted by id.
 pub fn all() -> impl Iterator<Item = &'static Code> {
-    codes::ALL.iter().chain(crate::logs::catalogue::CODES.iter())
+    codes::ALL
+        .iter()
+        .chain(crate::logs::catalogue::CODES.iter())
 }
 
 /// Looks a code up by id, case-insensitively (`fd1001` works too).

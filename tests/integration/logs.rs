@@ -27,14 +27,38 @@ fn jsonl(run: &crate::util::Run) -> Vec<serde_json::Value> {
 #[test]
 fn jsonl_has_one_object_per_entry_with_every_key() {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(dir.path(), "mixed.log", &[FPM_STARTED, "noise", NGINX_DENIED, NGINX_HTTP_UPSTREAM, FPM_MAX_CHILDREN]);
+    let log = write_log(
+        dir.path(),
+        "mixed.log",
+        &[
+            FPM_STARTED,
+            "noise",
+            NGINX_DENIED,
+            NGINX_HTTP_UPSTREAM,
+            FPM_MAX_CHILDREN,
+        ],
+    );
     let run = fcgi_doctor(["logs", "--format", "jsonl", &log]).run();
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     let entries = jsonl(&run);
-    let lines: Vec<u64> = entries.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = entries
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [1, 3, 5], "the http:// upstream is not FastCGI");
     let denied = &entries[1];
-    for key in ["file", "line", "end_line", "timestamp", "server", "code", "class", "severity", "message", "cause"] {
+    for key in [
+        "file",
+        "line",
+        "end_line",
+        "timestamp",
+        "server",
+        "code",
+        "class",
+        "severity",
+        "message",
+        "cause",
+    ] {
         assert!(denied.get(key).is_some(), "{key} missing in {denied}");
     }
     assert_eq!(denied["code"], "FD2001");
@@ -49,7 +73,11 @@ fn jsonl_has_one_object_per_entry_with_every_key() {
 #[test]
 fn json_summary_has_problems_and_inputs() {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(dir.path(), "e.log", &[NGINX_DENIED, NGINX_DENIED, FPM_MAX_CHILDREN, FPM_STARTED]);
+    let log = write_log(
+        dir.path(),
+        "e.log",
+        &[NGINX_DENIED, NGINX_DENIED, FPM_MAX_CHILDREN, FPM_STARTED],
+    );
     let run = fcgi_doctor(["logs", "--format", "json", &log]).run();
     assert_eq!(run.code, 2);
     let json = run.json();
@@ -58,7 +86,17 @@ fn json_summary_has_problems_and_inputs() {
     let problems = json["problems"].as_array().unwrap();
     assert_eq!(problems[0]["code"], "FD2001", "most severe first");
     assert_eq!(problems[0]["count"], 2);
-    for key in ["code", "class", "severity", "count", "first_seen", "last_seen", "files", "example", "fix"] {
+    for key in [
+        "code",
+        "class",
+        "severity",
+        "count",
+        "first_seen",
+        "last_seen",
+        "files",
+        "example",
+        "fix",
+    ] {
         assert!(problems[0].get(key).is_some(), "{key}");
     }
     let input = &json["inputs"][0];
@@ -71,20 +109,46 @@ fn json_summary_has_problems_and_inputs() {
 fn info_only_is_ok_and_min_severity_filters() {
     let dir = tempfile::tempdir().unwrap();
     let log = write_log(dir.path(), "e.log", &[FPM_STARTED, FPM_MAX_CHILDREN]);
-    assert_eq!(fcgi_doctor(["logs", &log, "--min-severity", "critical"]).run().code, 0);
+    assert_eq!(
+        fcgi_doctor(["logs", &log, "--min-severity", "critical"])
+            .run()
+            .code,
+        0
+    );
     assert_eq!(fcgi_doctor(["logs", &log]).run().code, 1);
     let only_info = write_log(dir.path(), "i.log", &[FPM_STARTED]);
     let run = fcgi_doctor(["logs", &only_info]).run();
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains("1 informational entry"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("1 informational entry"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn since_and_until_bound_the_entries() {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(dir.path(), "e.log", &[FPM_STARTED, NGINX_DENIED, FPM_MAX_CHILDREN]);
-    let run = fcgi_doctor(["logs", "--format", "jsonl", "--since", "2026-11-23T07:53:00", "--until", "2026-11-23T07:53:25", &log]).run();
-    let lines: Vec<u64> = jsonl(&run).iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    let log = write_log(
+        dir.path(),
+        "e.log",
+        &[FPM_STARTED, NGINX_DENIED, FPM_MAX_CHILDREN],
+    );
+    let run = fcgi_doctor([
+        "logs",
+        "--format",
+        "jsonl",
+        "--since",
+        "2026-11-23T07:53:00",
+        "--until",
+        "2026-11-23T07:53:25",
+        &log,
+    ])
+    .run();
+    let lines: Vec<u64> = jsonl(&run)
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [2]);
     let bad = fcgi_doctor(["logs", "--since", "yesterday", &log]).run();
     assert_eq!(bad.code, 3);
@@ -95,8 +159,12 @@ fn since_and_until_bound_the_entries() {
 fn stdin_and_gzip_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let gz_path = dir.path().join("error.log.1.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz_path).unwrap(), flate2::Compression::default());
-    enc.write_all(format!("{NGINX_DENIED}\n").as_bytes()).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz_path).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(format!("{NGINX_DENIED}\n").as_bytes())
+        .unwrap();
     enc.finish().unwrap();
     let run = fcgi_doctor(["logs", "--format", "jsonl", gz_path.to_str().unwrap()]).run();
     assert_eq!(jsonl(&run)[0]["code"], "FD2001", "{}", run.stderr);
@@ -116,22 +184,49 @@ fn bad_inputs_are_reported_and_the_rest_processed() {
     let gz_path = dir.path().join("cut.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     for _ in 0..2000 {
-        enc.write_all(format!("{FPM_MAX_CHILDREN}\n").as_bytes()).unwrap();
+        enc.write_all(format!("{FPM_MAX_CHILDREN}\n").as_bytes())
+            .unwrap();
     }
     let bytes = enc.finish().unwrap();
     std::fs::write(&gz_path, &bytes[..bytes.len() / 2]).unwrap();
     let missing = dir.path().join("missing.log");
-    let run = fcgi_doctor(["logs", "--format", "json", dir.path().to_str().unwrap(), missing.to_str().unwrap(), gz_path.to_str().unwrap(), &good]).run();
+    let run = fcgi_doctor([
+        "logs",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+        missing.to_str().unwrap(),
+        gz_path.to_str().unwrap(),
+        &good,
+    ])
+    .run();
     assert_eq!(run.code, 2, "the readable inputs decide: {}", run.stderr);
     assert!(!run.stderr.contains("panicked"));
     let json = run.json();
     let inputs = json["inputs"].as_array().unwrap();
-    assert!(inputs[0]["errors"][0].as_str().unwrap().contains("is a directory"));
-    assert!(inputs[1]["errors"][0].as_str().unwrap().contains("No such file"));
-    assert!(inputs[2]["errors"][0].as_str().unwrap().contains("read failed"));
-    assert!(inputs[2]["entries"].as_u64().unwrap() > 0, "the part before the cut was read");
+    assert!(inputs[0]["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("is a directory"));
+    assert!(inputs[1]["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("No such file"));
+    assert!(inputs[2]["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("read failed"));
+    assert!(
+        inputs[2]["entries"].as_u64().unwrap() > 0,
+        "the part before the cut was read"
+    );
     assert_eq!(inputs[3]["entries"], 1);
-    assert_eq!(run.stderr.lines().count(), 3, "one line per bad input: {}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().count(),
+        3,
+        "one line per bad input: {}",
+        run.stderr
+    );
     // Nothing readable at all: UNKNOWN.
     let run = fcgi_doctor(["logs", missing.to_str().unwrap()]).run();
     assert_eq!(run.code, 3);
@@ -150,11 +245,19 @@ fn hostile_bytes_never_reach_the_terminal_and_memory_stays_bounded() {
         f.write_all(&chunk).unwrap();
     }
     drop(f);
-    let run = fcgi_doctor(["logs", "--color", "never", path.to_str().unwrap()]).memory_limit(256 << 20).run();
+    let run = fcgi_doctor(["logs", "--color", "never", path.to_str().unwrap()])
+        .memory_limit(256 << 20)
+        .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(!run.stdout.contains('\x1b') && !run.stdout.contains('\x07'), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains('\x1b') && !run.stdout.contains('\x07'),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("FD2057"), "{}", run.stdout);
-    let json = fcgi_doctor(["logs", "--format", "json", path.to_str().unwrap()]).run().json();
+    let json = fcgi_doctor(["logs", "--format", "json", path.to_str().unwrap()])
+        .run()
+        .json();
     assert_eq!(json["inputs"][0]["lines"], 3);
 }
 
@@ -175,17 +278,26 @@ fn human_output_leads_with_the_cause() {
     assert_eq!(entries[1]["cause"], 1);
     let human = fcgi_doctor(["logs", "--color", "never", &log]).run();
     let first = human.stdout.find("FD2002").unwrap();
-    let second = human.stdout.find(entries[1]["code"].as_str().unwrap()).unwrap();
+    let second = human
+        .stdout
+        .find(entries[1]["code"].as_str().unwrap())
+        .unwrap();
     assert!(first < second, "{}", human.stdout);
     assert!(human.stdout.contains("follows FD2002"), "{}", human.stdout);
-    let shown = human.stdout.replace(&dir.path().display().to_string(), "[TMP]");
+    let shown = human
+        .stdout
+        .replace(&dir.path().display().to_string(), "[TMP]");
     insta::assert_snapshot!(shown);
 }
 
 #[test]
 fn timeline_draws_bars_per_hour_and_class() {
     let dir = tempfile::tempdir().unwrap();
-    let log = write_log(dir.path(), "e.log", &[NGINX_DENIED, NGINX_DENIED, FPM_MAX_CHILDREN]);
+    let log = write_log(
+        dir.path(),
+        "e.log",
+        &[NGINX_DENIED, NGINX_DENIED, FPM_MAX_CHILDREN],
+    );
     let run = fcgi_doctor(["logs", "--timeline", "--color", "never", &log]).run();
     assert!(run.stdout.contains("timeline"), "{}", run.stdout);
     assert!(run.stdout.contains("2026-11-23 07:00"), "{}", run.stdout);
@@ -198,8 +310,14 @@ fn follow_keeps_going_across_rotation_and_truncation() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("error.log");
     std::fs::write(&path, format!("{NGINX_DENIED}\n")).unwrap();
-    let mut child = std::process::Command::new(crate::util::BIN)
-        .args(["logs", "--follow", "--format", "jsonl", path.to_str().unwrap()])
+    let child = std::process::Command::new(crate::util::BIN)
+        .args([
+            "logs",
+            "--follow",
+            "--format",
+            "jsonl",
+            path.to_str().unwrap(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -207,7 +325,10 @@ fn follow_keeps_going_across_rotation_and_truncation() {
     let pause = || std::thread::sleep(Duration::from_millis(600));
     pause();
     let append = |text: &str| {
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         f.write_all(text.as_bytes()).unwrap();
     };
     append(&format!("{FPM_MAX_CHILDREN}\n"));
@@ -219,15 +340,28 @@ fn follow_keeps_going_across_rotation_and_truncation() {
     // Truncation in place.
     std::fs::write(&path, format!("{FPM_MAX_CHILDREN}\n")).unwrap();
     pause();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let codes: Vec<String> = stdout
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["code"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(codes.len(), 3, "old content is not repeated; three new entries: {stdout}\n{stderr}");
+    assert_eq!(
+        codes.len(),
+        3,
+        "old content is not repeated; three new entries: {stdout}\n{stderr}"
+    );
     assert_eq!(codes[1], "FD2001");
     assert!(stderr.contains("replaced"), "{stderr}");
     assert!(stderr.contains("truncated"), "{stderr}");
@@ -239,5 +373,9 @@ fn usage_errors_are_unknown() {
     assert_eq!(fcgi_doctor(["logs"]).run().code, 3);
     let run = fcgi_doctor(["logs", "--follow", "-"]).run();
     assert_eq!(run.code, 3);
-    assert!(run.stderr.contains("--follow needs files"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--follow needs files"),
+        "{}",
+        run.stderr
+    );
 }
