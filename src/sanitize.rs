@@ -18,7 +18,10 @@ pub fn escape_keep_lines(text: &str) -> Cow<'_, str> {
 
 fn escape_with(text: &str, keep_lines: bool) -> Cow<'_, str> {
     let keep = |c: char| keep_lines && (c == '\n' || c == '\t');
-    if !text.chars().any(|c| c.is_control() && !keep(c)) {
+    // Control characters are ASCII below 0x20, DEL, or C1 (encoded 0xC2 0x80..0x9F):
+    // a byte scan rules most text out without decoding it.
+    let suspicious = text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2);
+    if !suspicious || !text.chars().any(|c| c.is_control() && !keep(c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -35,16 +35,11 @@ pub struct Correlator {
 
 /// Whether an entry is a consequence rather than a cause.
 pub fn is_symptom(code: &Code, message: &str) -> bool {
+    // Apache puts the AH code first in the message.
     code.class == Class::IncompleteHeaders
-        || [
-            "AH01079",
-            "AH01075",
-            "AH00940",
-            "AH00959",
-            "no live upstreams",
-        ]
-        .iter()
-        .any(|m| message.contains(m))
+        || ["AH01079", "AH01075", "AH00940", "AH00959", "no live upstreams"]
+            .iter()
+            .any(|m| message.starts_with(m))
 }
 
 impl Correlator {
@@ -62,6 +57,7 @@ impl Correlator {
                 self.recent
                     .iter()
                     .rev()
+                    .take_while(|s| within_window(s, line, env))
                     .find(|s| {
                         !s.symptom && s.code.severity >= Severity::Warning && related(s, line, env)
                     })
@@ -84,14 +80,14 @@ impl Correlator {
     }
 }
 
-fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
-    let close_in_time = match (earlier.timestamp, env.timestamp) {
+fn within_window(earlier: &Seen, line: u64, env: &Envelope) -> bool {
+    match (earlier.timestamp, env.timestamp) {
         (Some(a), Some(b)) => (b.0 - a.0).num_seconds().abs() <= WINDOW_SECONDS,
         _ => line.saturating_sub(earlier.line) <= WINDOW_LINES,
-    };
-    if !close_in_time {
-        return false;
     }
+}
+
+fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
     // The most precise key both entries have decides.
     if let (Some(a), Some(b)) = (earlier.connection, env.connection) {
         return a == b;

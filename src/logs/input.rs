@@ -211,7 +211,7 @@ impl<R: Read> Scanner<R> {
         let text = &text[..text.len().min(MAX_LINE)];
         self.start = (end + 1).min(self.end);
         self.lines += 1;
-        String::from_utf8_lossy(text).into_owned()
+        to_text(text)
     }
 
     /// Appends the lines that continue the entry (raw child output, PHP
@@ -230,6 +230,9 @@ impl<R: Read> Scanner<R> {
             }
             let end = memchr::memchr(b'\n', &self.buf[self.start..complete])
                 .map_or(complete, |nl| self.start + nl);
+            if !may_continue(&entry.first, &self.buf[self.start..end]) {
+                return Ok(());
+            }
             let line = String::from_utf8_lossy(&self.buf[self.start..end]);
             if !continues(&entry.first, entry.continuation.last(), &line) {
                 return Ok(());
@@ -242,35 +245,51 @@ impl<R: Read> Scanner<R> {
     }
 }
 
+/// UTF-8 text of a line; invalid sequences become U+FFFD. Valid text (nearly
+/// every line) takes the fast path.
+fn to_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 fn count_lines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
-/// Whether `line` continues the entry that starts with `first`.
+/// A cheap first look at the line after an entry: most lines start a new
+/// entry with a digit or a bracket.
+fn may_continue(first: &str, line: &[u8]) -> bool {
+    match line.first() {
+        None => false,
+        Some(b'[') | Some(b'0'..=b'9') => first.contains("FastCGI sent in stderr: \""),
+        Some(_) => true,
+    }
+}
+
+/// Whether `line` continues the entry that starts with `first`. Called for
+/// the line after every candidate, so the cheap tests come first.
 pub fn continues(first: &str, previous: Option<&String>, line: &str) -> bool {
     let trimmed = line.trim_end_matches('\r');
     if trimmed.trim().is_empty() {
-        return false;
-    }
-    if envelope::parse(trimmed).recognised {
         return false;
     }
     // nginx keeps raw newlines of relayed stderr inside the quoted message.
     let open_quote = first.contains("FastCGI sent in stderr: \"")
         && !first.contains("\" while ")
         && !previous.is_some_and(|p| p.contains("\" while "));
-    if open_quote {
-        return true;
-    }
     let starts = |p: &str| trimmed.starts_with(p);
-    starts(" ")
+    let looks_continued = open_quote
+        || starts(" ")
         || starts("\t")
         || starts("PHP message: ")
         || starts("PHP ")
         || starts("Traceback (")
         || starts("Stack trace:")
         || (starts("#") && trimmed[1..].starts_with(|c: char| c.is_ascii_digit()))
-        || python_exception_line(trimmed)
+        || python_exception_line(trimmed);
+    looks_continued && !envelope::parse(trimmed).recognised
 }
 
 /// `RuntimeError: boom`, the last line of a traceback.

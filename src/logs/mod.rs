@@ -220,6 +220,13 @@ pub fn entry_report(
     raw: &input::RawEntry,
     correlator: &mut correlate::Correlator,
 ) -> Option<EntryReport> {
+    // nginx says `upstream: "http://` (or uwsgi, scgi) for other upstreams: such
+    // a line is not about FastCGI, and saying so early is cheap.
+    if let Some(at) = memchr::memmem::find(raw.first.as_bytes(), b", upstream: \"") {
+        if !raw.first[at + 13..].starts_with("fastcgi://") {
+            return None;
+        }
+    }
     let env = envelope::parse(&raw.first);
     let body = if raw.continuation.is_empty() {
         std::borrow::Cow::Borrowed(env.message)

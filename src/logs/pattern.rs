@@ -42,6 +42,10 @@ const MIN_LITERAL: usize = 4;
 
 /// The compiled matcher, built once per process.
 pub struct Matcher {
+    /// A few dozen anchors, at least one of which is on every line worth a look:
+    /// small enough for the SIMD (Teddy) searcher, which skips noise at
+    /// gigabytes per second.
+    anchors: AhoCorasick,
     /// All literals: the patterns' and the stderr content markers.
     automaton: AhoCorasick,
     /// For literal i: the patterns (indices into PATTERNS) that need it.
@@ -83,17 +87,23 @@ impl Matcher {
             .match_kind(MatchKind::Standard)
             .build(&literals)
             .expect("catalogue literals build an automaton");
+        let anchors = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(anchor_set())
+            .expect("anchors build an automaton");
         Matcher {
+            anchors,
             automaton,
             patterns_of_literal,
             regexes: PATTERNS.iter().map(|_| OnceLock::new()).collect(),
         }
     }
 
-    /// The byte offset of the first literal at or after `from`, if any.
+    /// The byte offset of the first anchor at or after `from`, if any. The line
+    /// around it may still turn out not to be about FastCGI.
     pub fn next_candidate(&self, haystack: &[u8], from: usize) -> Option<usize> {
         let input = aho_corasick::Input::new(haystack).range(from..);
-        self.automaton.find(input).map(|m| m.start())
+        self.anchors.find(input).map(|m| m.start())
     }
 
     /// Whether the text contains any literal at all.
@@ -124,6 +134,55 @@ impl Matcher {
     }
 }
 
+/// Text that marks a line as possibly about FastCGI: the protocol's names, the
+/// Apache 2.4 module tags that only FastCGI modules use, php-fpm's envelope,
+/// nginx's `upstream: "fastcgi://` context, and the stderr markers.
+const BASE_ANCHORS: &[&str] = &[
+    "fastcgi", "FastCGI", "FastCgi", "FASTCGI", "fcgi", "FCGI", "Fcgi", "[proxy:", "[proxy_fcgi:",
+    "[pool ", "php-fpm", "NOTICE: ", "WARNING: ", "ERROR: ", "ALERT: ", "DEBUG: ",
+    "] [NOTICE", "] [WARNING", "] [ERROR", "] [ALERT", "script headers", "script output",
+    "Script timed out", "gw_backend", "Traceback", "Primary script",
+];
+
+/// The anchors: the base set, plus the literal of every pattern whose lines
+/// the base set would miss. A pattern is covered when its literal holds an
+/// anchor, or when the envelope of its lines always does: php-fpm's level
+/// markers, nginx's `fastcgi://` upstream on request-time errors, and the
+/// `[proxy:` / `[proxy_fcgi:` tags of modules that exist only in Apache 2.4.
+fn anchor_set() -> Vec<&'static str> {
+    let mut anchors: Vec<&'static str> = BASE_ANCHORS.to_vec();
+    for p in PATTERNS {
+        let fixed_text = p.regex.replace('\\', "");
+        let literal_covered = BASE_ANCHORS
+            .iter()
+            .any(|a| p.literal.contains(a) || fixed_text.contains(a));
+        // Apache 2.4 tags every line with its module ([fcgid:...], [fastcgi:...]);
+        // lighttpd names its source file (mod_fastcgi.c, gw_backend.c).
+        let envelope_covered = p.source.starts_with("php-fpm")
+            || p.source.starts_with("mod_proxy")
+            || p.source.starts_with("mod_fcgid")
+            || p.source.starts_with("mod_fastcgi")
+            || p.source.starts_with("lighttpd")
+            || (p.source == "nginx upstream"
+                && !p.regex.contains("in upstream")
+                && !p.regex.contains("resolver")
+                && !p.regex.contains("port in"));
+        if literal_covered || envelope_covered || p.literal.trim().len() < MIN_LITERAL {
+            continue;
+        }
+        if !anchors.contains(&p.literal) {
+            anchors.push(p.literal);
+        }
+    }
+    anchors.extend(stderr::MARKERS);
+    // An anchor that contains another one adds nothing.
+    let all = anchors.clone();
+    anchors.retain(|a| !all.iter().any(|b| b != a && a.contains(b)));
+    anchors.sort_unstable();
+    anchors.dedup();
+    anchors
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +199,13 @@ mod tests {
                 p.code
             );
         }
+    }
+
+    #[test]
+    fn anchors_stay_few() {
+        // Teddy, the fast searcher, handles up to 64 literals.
+        let n = anchor_set().len();
+        assert!(n <= 64, "{n} anchors: {:?}", anchor_set());
     }
 
     #[test]

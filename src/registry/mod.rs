@@ -103,9 +103,16 @@ pub fn all() -> impl Iterator<Item = &'static Code> {
         .chain(crate::logs::catalogue::CODES.iter())
 }
 
-/// Looks a code up by id, case-insensitively (`fd1001` works too).
+/// Looks a code up by id, case-insensitively (`fd1001` works too). The
+/// classifier calls this for every log entry, so it is a hash lookup.
 pub fn lookup(id: &str) -> Option<&'static Code> {
-    all().find(|c| c.id.eq_ignore_ascii_case(id))
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Code>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| all().map(|c| (c.id, c)).collect());
+    match index.get(id) {
+        Some(code) => Some(code),
+        None => index.get(id.to_ascii_uppercase().as_str()).copied(),
+    }
 }
 
 #[cfg(test)]
