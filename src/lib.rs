@@ -105,12 +105,12 @@ fn run_logs(
     if settings.follow {
         return logs::follow::run(settings, out).map_err(|e| Failure::Usage(UsageError(e)));
     }
-    let summary = logs::scan(settings, |entry| {
-        if settings.jsonl {
-            logs::write_jsonl(out, entry)?;
-        }
-        Ok(())
-    })?;
+    let summary = if settings.jsonl {
+        let mut write = |entry: &logs::EntryReport| logs::write_jsonl(&mut *out, entry);
+        logs::scan(settings, Some(&mut write))?
+    } else {
+        logs::scan(settings, None)?
+    };
     for input in &summary.inputs {
         for e in &input.errors {
             report::write_error(e);

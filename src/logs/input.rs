@@ -61,6 +61,48 @@ pub fn open(spec: &str) -> Result<Opened, String> {
     })
 }
 
+/// Splits a plain (not compressed) file of at least `min` bytes into `parts`
+/// byte ranges that start at line starts. None for anything else.
+pub fn split_ranges(spec: &str, parts: usize, min: u64) -> Option<Vec<(u64, u64)>> {
+    use std::io::{Seek, SeekFrom};
+    if spec == "-" || parts < 2 {
+        return None;
+    }
+    let mut file = File::open(spec).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() < min {
+        return None;
+    }
+    let mut magic = [0u8; 2];
+    if matches!(file.read(&mut magic), Ok(2) if magic == [0x1f, 0x8b]) {
+        return None;
+    }
+    let size = meta.len();
+    let mut bounds = vec![0u64];
+    let mut buf = vec![0u8; MAX_LINE + 1];
+    for k in 1..parts {
+        let guess = size * k as u64 / parts as u64;
+        file.seek(SeekFrom::Start(guess)).ok()?;
+        let n = file.read(&mut buf).ok()?;
+        let nl = memchr::memchr(b'\n', &buf[..n])?;
+        let at = guess + nl as u64 + 1;
+        if at > *bounds.last()? && at < size {
+            bounds.push(at);
+        }
+    }
+    bounds.push(size);
+    Some(bounds.windows(2).map(|w| (w[0], w[1])).collect())
+}
+
+/// A reader over `start..end` of a file.
+pub fn open_range(spec: &str, start: u64, end: u64) -> Result<impl Read, String> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(spec).map_err(|e| format!("{spec}: {e}"))?;
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| format!("{spec}: {e}"))?;
+    Ok(file.take(end - start))
+}
+
 /// A candidate entry: its first physical line and what continues it.
 #[derive(Debug)]
 pub struct RawEntry {

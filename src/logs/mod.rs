@@ -79,6 +79,10 @@ pub struct Problem {
     pub example: String,
     /// `file:line` of the example.
     pub example_at: String,
+    #[serde(skip)]
+    pub example_file: String,
+    #[serde(skip)]
+    pub example_line: u64,
     pub fix: &'static str,
     /// Codes of the causes this problem followed, with how often.
     pub caused_by: BTreeMap<&'static str, u64>,
@@ -149,69 +153,257 @@ impl Summary {
 }
 
 /// Reads every input and classifies it. `on_entry` sees each classified entry
-/// as it is found (jsonl streams from there).
+/// in order as it is found (jsonl streams from there); when it is not needed,
+/// large files are split between the cores.
 pub fn scan(
     settings: &LogsSettings,
-    mut on_entry: impl FnMut(&EntryReport) -> io::Result<()>,
+    mut on_entry: Option<&mut dyn FnMut(&EntryReport) -> io::Result<()>>,
 ) -> io::Result<Summary> {
-    let matcher = Matcher::get();
-    let mut summary = Summary::default();
-    let mut problems: HashMap<&'static str, Problem> = HashMap::new();
+    let mut tally = Tally::default();
+    let mut inputs = Vec::new();
     for spec in &settings.inputs {
-        let mut report = InputReport {
-            file: spec.clone(),
-            ..InputReport::default()
+        let report = match on_entry.as_deref_mut() {
+            Some(callback) => scan_stream(settings, spec, &mut tally, callback)?,
+            None => scan_parallel(settings, spec, &mut tally),
         };
-        match input::open(spec) {
-            Err(e) => report.errors.push(e),
-            Ok(opened) => {
-                let mut progress =
-                    render::Progress::new(settings.progress, &opened.name, opened.size);
-                let mut scanner = input::Scanner::new(opened.reader);
-                let mut correlator = correlate::Correlator::default();
-                loop {
-                    let raw = match scanner.next_entry(matcher) {
-                        Ok(Some(raw)) => raw,
-                        Ok(None) => break,
-                        Err(e) => {
-                            report.errors.push(format!(
-                                "{spec}: read failed after line {}: {e}",
-                                scanner.lines
-                            ));
-                            break;
+        inputs.push(report);
+    }
+    Ok(tally.into_summary(inputs))
+}
+
+/// Reads one input from start to end on this thread.
+fn scan_stream(
+    settings: &LogsSettings,
+    spec: &str,
+    tally: &mut Tally,
+    on_entry: &mut dyn FnMut(&EntryReport) -> io::Result<()>,
+) -> io::Result<InputReport> {
+    let mut report = InputReport {
+        file: spec.to_string(),
+        ..InputReport::default()
+    };
+    match input::open(spec) {
+        Err(e) => report.errors.push(e),
+        Ok(opened) => {
+            let progress = render::Progress::new(settings.progress, &opened.name, opened.size);
+            scan_reader(settings, spec, opened.reader, progress, tally, &mut report, on_entry)?;
+        }
+    }
+    Ok(report)
+}
+
+/// The classification loop over one reader.
+fn scan_reader(
+    settings: &LogsSettings,
+    spec: &str,
+    reader: impl io::Read,
+    mut progress: render::Progress,
+    tally: &mut Tally,
+    report: &mut InputReport,
+    on_entry: &mut dyn FnMut(&EntryReport) -> io::Result<()>,
+) -> io::Result<()> {
+    let matcher = Matcher::get();
+    let mut scanner = input::Scanner::new(reader);
+    let mut correlator = correlate::Correlator::default();
+    loop {
+        let raw = match scanner.next_entry(matcher) {
+            Ok(Some(raw)) => raw,
+            Ok(None) => break,
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("{spec}: read failed after line {}: {e}", scanner.lines));
+                break;
+            }
+        };
+        progress.update(scanner.bytes);
+        let Some(entry) = entry_report(spec, &raw, &mut correlator) else {
+            continue;
+        };
+        if !in_bounds(settings, entry.timestamp) || entry.severity < settings.min_severity {
+            continue;
+        }
+        report.entries += 1;
+        on_entry(&entry)?;
+        tally.record(&entry);
+    }
+    progress.finish();
+    report.lines = scanner.lines;
+    report.bytes = scanner.bytes;
+    Ok(())
+}
+
+/// Files smaller than this are not worth a second thread.
+const PARALLEL_MIN_BYTES: u64 = 32 << 20;
+
+/// Splits a large plain file into one range per core, at line starts, and
+/// scans the ranges on their own threads. Line numbers are fixed up when the
+/// line counts of the earlier ranges are known. A symptom whose cause sits in
+/// the previous range loses that link, once per range boundary at most.
+fn scan_parallel(settings: &LogsSettings, spec: &str, tally: &mut Tally) -> InputReport {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let ranges = match input::split_ranges(spec, threads, PARALLEL_MIN_BYTES) {
+        Some(ranges) if ranges.len() > 1 => ranges,
+        _ => {
+            let mut ignore = |_: &EntryReport| Ok(());
+            return scan_stream(settings, spec, tally, &mut ignore).unwrap_or_else(|e| InputReport {
+                file: spec.to_string(),
+                errors: vec![e.to_string()],
+                ..InputReport::default()
+            });
+        }
+    };
+    let parts: Vec<(Tally, InputReport)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, end))| {
+                scope.spawn(move || {
+                    let mut part = Tally::default();
+                    let mut report = InputReport {
+                        file: spec.to_string(),
+                        ..InputReport::default()
+                    };
+                    match input::open_range(spec, start, end) {
+                        Err(e) => report.errors.push(e),
+                        Ok(reader) => {
+                            let size = (i == 0).then_some(end - start);
+                            let progress = render::Progress::new(settings.progress && i == 0, spec, size);
+                            let mut ignore = |_: &EntryReport| Ok(());
+                            if let Err(e) = scan_reader(settings, spec, reader, progress, &mut part, &mut report, &mut ignore) {
+                                report.errors.push(e.to_string());
+                            }
                         }
-                    };
-                    progress.update(scanner.bytes);
-                    let Some(entry) = entry_report(spec, &raw, &mut correlator) else {
-                        continue;
-                    };
-                    if !in_bounds(settings, entry.timestamp)
-                        || entry.severity < settings.min_severity
-                    {
-                        continue;
                     }
-                    report.entries += 1;
-                    on_entry(&entry)?;
-                    record(&mut problems, &mut summary, &entry);
-                }
-                progress.finish();
-                report.lines = scanner.lines;
-                report.bytes = scanner.bytes;
+                    (part, report)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("scan thread")).collect()
+    });
+    let mut report = InputReport {
+        file: spec.to_string(),
+        ..InputReport::default()
+    };
+    for (part, r) in parts {
+        tally.merge(part, report.lines);
+        report.lines += r.lines;
+        report.bytes += r.bytes;
+        report.entries += r.entries;
+        report.errors.extend(r.errors);
+    }
+    report
+}
+
+/// Counts being built: problems by code, the timeline, informational entries.
+#[derive(Default)]
+struct Tally {
+    problems: HashMap<&'static str, Problem>,
+    timeline: BTreeMap<(Timestamp, Class), u64>,
+    info: Vec<EntryReport>,
+    info_count: u64,
+}
+
+impl Tally {
+    fn record(&mut self, e: &EntryReport) {
+        if let Some(ts) = e.timestamp {
+            *self.timeline.entry((ts.hour(), e.class)).or_default() += 1;
+        }
+        if e.severity == Severity::Info {
+            self.info_count += 1;
+            if self.info.len() < MAX_INFO_KEPT {
+                self.info.push(e.clone());
             }
         }
-        summary.inputs.push(report);
+        let p = self.problems.entry(e.code).or_insert_with(|| Problem {
+            code: e.code,
+            class: e.class,
+            severity: e.severity,
+            title: e.title,
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            files: BTreeSet::new(),
+            example: sanitize::escape(&sanitize::truncate(&e.message, 300)).into_owned(),
+            example_at: String::new(),
+            example_file: e.file.clone(),
+            example_line: e.line,
+            fix: crate::registry::lookup(e.code).map_or("", |c| c.fix),
+            caused_by: BTreeMap::new(),
+            with_cause: 0,
+        });
+        p.count += 1;
+        if let Some(ts) = e.timestamp {
+            p.first_seen = Some(p.first_seen.map_or(ts, |f| f.min(ts)));
+            p.last_seen = Some(p.last_seen.map_or(ts, |l| l.max(ts)));
+        }
+        if !p.files.contains(&e.file) {
+            p.files.insert(e.file.clone());
+        }
+        if let Some(cause) = e.cause_code {
+            p.with_cause += 1;
+            *p.caused_by.entry(cause).or_default() += 1;
+        }
     }
-    let mut list: Vec<Problem> = problems.into_values().collect();
-    // Causes before their symptoms, then the most severe and most frequent.
-    list.sort_by(|a, b| {
-        a.is_symptom()
-            .cmp(&b.is_symptom())
-            .then(b.severity.cmp(&a.severity))
-            .then(b.count.cmp(&a.count))
-            .then(a.code.cmp(b.code))
-    });
-    summary.problems = list;
-    Ok(summary)
+
+    /// Adds a later range's counts; its line numbers start after `line_offset`.
+    fn merge(&mut self, other: Tally, line_offset: u64) {
+        for ((t, c), n) in other.timeline {
+            *self.timeline.entry((t, c)).or_default() += n;
+        }
+        self.info_count += other.info_count;
+        for mut e in other.info {
+            if self.info.len() >= MAX_INFO_KEPT {
+                break;
+            }
+            e.line += line_offset;
+            e.end_line += line_offset;
+            self.info.push(e);
+        }
+        for (code, mut theirs) in other.problems {
+            theirs.example_line += line_offset;
+            match self.problems.get_mut(code) {
+                None => {
+                    self.problems.insert(code, theirs);
+                }
+                Some(mine) => {
+                    mine.count += theirs.count;
+                    mine.with_cause += theirs.with_cause;
+                    mine.first_seen = match (mine.first_seen, theirs.first_seen) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    mine.last_seen = mine.last_seen.max(theirs.last_seen);
+                    mine.files.extend(theirs.files);
+                    for (c, n) in theirs.caused_by {
+                        *mine.caused_by.entry(c).or_default() += n;
+                    }
+                }
+            }
+        }
+    }
+
+    fn into_summary(self, inputs: Vec<InputReport>) -> Summary {
+        let mut list: Vec<Problem> = self.problems.into_values().collect();
+        for p in &mut list {
+            p.example_at = format!("{}:{}", p.example_file, p.example_line);
+        }
+        // Causes before their symptoms, then the most severe and most frequent.
+        list.sort_by(|a, b| {
+            a.is_symptom()
+                .cmp(&b.is_symptom())
+                .then(b.severity.cmp(&a.severity))
+                .then(b.count.cmp(&a.count))
+                .then(a.code.cmp(b.code))
+        });
+        Summary {
+            problems: list,
+            inputs,
+            timeline: self.timeline,
+            info: self.info,
+            info_count: self.info_count,
+        }
+    }
 }
 
 /// Classifies a raw entry; None when it is not about FastCGI.
@@ -261,44 +453,6 @@ fn in_bounds(settings: &LogsSettings, ts: Option<Timestamp>) -> bool {
         return false;
     };
     settings.since.is_none_or(|s| ts >= s) && settings.until.is_none_or(|u| ts <= u)
-}
-
-fn record(problems: &mut HashMap<&'static str, Problem>, summary: &mut Summary, e: &EntryReport) {
-    if let Some(ts) = e.timestamp {
-        *summary.timeline.entry((ts.hour(), e.class)).or_default() += 1;
-    }
-    if e.severity == Severity::Info {
-        summary.info_count += 1;
-        if summary.info.len() < MAX_INFO_KEPT {
-            summary.info.push(e.clone());
-        }
-    }
-    let code = crate::registry::lookup(e.code).expect("entry codes come from the registry");
-    let p = problems.entry(e.code).or_insert_with(|| Problem {
-        code: e.code,
-        class: e.class,
-        severity: e.severity,
-        title: e.title,
-        count: 0,
-        first_seen: None,
-        last_seen: None,
-        files: BTreeSet::new(),
-        example: sanitize::escape(&sanitize::truncate(&e.message, 300)).into_owned(),
-        example_at: format!("{}:{}", e.file, e.line),
-        fix: code.fix,
-        caused_by: BTreeMap::new(),
-        with_cause: 0,
-    });
-    p.count += 1;
-    if let Some(ts) = e.timestamp {
-        p.first_seen = Some(p.first_seen.map_or(ts, |f| f.min(ts)));
-        p.last_seen = Some(p.last_seen.map_or(ts, |l| l.max(ts)));
-    }
-    p.files.insert(e.file.clone());
-    if let Some(cause) = e.cause_code {
-        p.with_cause += 1;
-        *p.caused_by.entry(cause).or_default() += 1;
-    }
 }
 
 /// Writes one entry as a line of JSON.
