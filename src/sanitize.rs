@@ -47,6 +47,10 @@ fn escape_with(text: &str, keep_lines: bool) -> Cow<'_, str> {
 
 /// The first `max` characters of `text`, with "…" when cut.
 pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
+    // A string of at most `max` bytes has at most `max` characters.
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
     match text.char_indices().nth(max) {
         None => Cow::Borrowed(text),
         Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),

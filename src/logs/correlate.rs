@@ -19,7 +19,8 @@ const REMEMBERED: usize = 64;
 #[derive(Clone, Debug)]
 struct Seen {
     line: u64,
-    timestamp: Option<Timestamp>,
+    /// Seconds since the epoch of the (zone-less) timestamp.
+    seconds: Option<i64>,
     pid: Option<u32>,
     connection: Option<u64>,
     client: Option<String>,
@@ -69,7 +70,7 @@ impl Correlator {
         }
         self.recent.push_back(Seen {
             line,
-            timestamp: env.timestamp,
+            seconds: env.timestamp.map(seconds),
             pid: env.pid,
             connection: env.connection,
             client: env.client.map(str::to_string),
@@ -80,9 +81,13 @@ impl Correlator {
     }
 }
 
+fn seconds(t: Timestamp) -> i64 {
+    t.0.and_utc().timestamp()
+}
+
 fn within_window(earlier: &Seen, line: u64, env: &Envelope) -> bool {
-    match (earlier.timestamp, env.timestamp) {
-        (Some(a), Some(b)) => (b.0 - a.0).num_seconds().abs() <= WINDOW_SECONDS,
+    match (earlier.seconds, env.timestamp.map(seconds)) {
+        (Some(a), Some(b)) => (b - a).abs() <= WINDOW_SECONDS,
         _ => line.saturating_sub(earlier.line) <= WINDOW_LINES,
     }
 }

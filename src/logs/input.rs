@@ -259,6 +259,7 @@ impl<R: Read> Scanner<R> {
     /// Appends the lines that continue the entry (raw child output, PHP
     /// messages and tracebacks split over lines, nginx stderr with raw newlines).
     fn take_continuation(&mut self, entry: &mut RawEntry) -> io::Result<()> {
+        let open_quote = memchr::memmem::find(entry.first.as_bytes(), b"FastCGI sent in stderr: \"").is_some();
         while entry.continuation.len() < MAX_CONTINUATION {
             let mut complete = self.complete_end();
             if self.start >= complete {
@@ -272,7 +273,7 @@ impl<R: Read> Scanner<R> {
             }
             let end = memchr::memchr(b'\n', &self.buf[self.start..complete])
                 .map_or(complete, |nl| self.start + nl);
-            if !may_continue(&entry.first, &self.buf[self.start..end]) {
+            if !may_continue(open_quote, &self.buf[self.start..end]) {
                 return Ok(());
             }
             let line = String::from_utf8_lossy(&self.buf[self.start..end]);
@@ -302,10 +303,10 @@ fn count_lines(bytes: &[u8]) -> u64 {
 
 /// A cheap first look at the line after an entry: most lines start a new
 /// entry with a digit or a bracket.
-fn may_continue(first: &str, line: &[u8]) -> bool {
+fn may_continue(open_quote: bool, line: &[u8]) -> bool {
     match line.first() {
         None => false,
-        Some(b'[') | Some(b'0'..=b'9') => first.contains("FastCGI sent in stderr: \""),
+        Some(b'[') | Some(b'0'..=b'9') => open_quote,
         Some(_) => true,
     }
 }
