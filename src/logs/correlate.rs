@@ -14,6 +14,8 @@ use crate::registry::{Class, Code};
 const WINDOW_SECONDS: i64 = 5;
 const WINDOW_LINES: u64 = 10;
 const REMEMBERED: usize = 64;
+/// Entries looked at for a cause: "logged just before it".
+const LOOK_BACK: usize = 16;
 
 /// What a later entry needs to know of an earlier one.
 #[derive(Clone, Debug)]
@@ -38,9 +40,15 @@ pub struct Correlator {
 pub fn is_symptom(code: &Code, message: &str) -> bool {
     // Apache puts the AH code first in the message.
     code.class == Class::IncompleteHeaders
-        || ["AH01079", "AH01075", "AH00940", "AH00959", "no live upstreams"]
-            .iter()
-            .any(|m| message.starts_with(m))
+        || [
+            "AH01079",
+            "AH01075",
+            "AH00940",
+            "AH00959",
+            "no live upstreams",
+        ]
+        .iter()
+        .any(|m| message.starts_with(m))
 }
 
 impl Correlator {
@@ -58,6 +66,7 @@ impl Correlator {
                 self.recent
                     .iter()
                     .rev()
+                    .take(LOOK_BACK)
                     .take_while(|s| within_window(s, line, env))
                     .find(|s| {
                         !s.symptom && s.code.severity >= Severity::Warning && related(s, line, env)

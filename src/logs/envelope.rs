@@ -92,6 +92,20 @@ fn find(haystack: &str, needle: &str) -> Option<usize> {
     memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
 }
 
+/// A searcher built once, for the needles looked for on every nginx line.
+fn finder(needle: &'static str) -> memchr::memmem::Finder<'static> {
+    memchr::memmem::Finder::new(needle.as_bytes())
+}
+
+static UPSTREAM: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| finder(", upstream: \""));
+static CLIENT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| finder(", client: "));
+
+fn rfind(haystack: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::rfind(haystack.as_bytes(), needle.as_bytes())
+}
+
 /// Docker log framing bytes, compose prefixes (`php_1  | `), vim line numbers,
 /// Markdown quotes and leading blanks.
 fn strip_noise(line: &str) -> &str {
@@ -124,7 +138,7 @@ fn syslog_prefix(s: &str) -> Option<(Timestamp, &str)> {
     let (ts, rest) = time::parse_syslog_prefix(s)?;
     let rest = rest.strip_prefix(' ')?;
     let (_host, rest) = rest.split_once(' ')?;
-    let colon = rest.find(": ")?;
+    let colon = find(rest, ": ")?;
     let prog = &rest[..colon];
     if prog.is_empty() || prog.contains(' ') {
         return None;
@@ -188,7 +202,10 @@ fn parse_apache<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
             break;
         }
     }
-    let message = rest.split(", referer: ").next().unwrap_or(rest);
+    let message = match find(rest, ", referer: ") {
+        Some(at) => &rest[..at],
+        None => rest,
+    };
     env.message = message.trim_end();
     true
 }
@@ -199,7 +216,7 @@ fn apache_errno(s: &str) -> Option<(i32, &str, &str)> {
     let close = after.find(')')?;
     let errno: i32 = after[..close].parse().ok()?;
     let rest = &after[close + 1..];
-    let colon = rest.find(": ")?;
+    let colon = find(rest, ": ")?;
     let text = &rest[..colon];
     if text.contains('[') {
         return None;
@@ -207,15 +224,18 @@ fn apache_errno(s: &str) -> Option<(i32, &str, &str)> {
     Some((errno, text, rest[colon + 2..].trim_start()))
 }
 
-/// `mod_proxy_fcgi.c(745): ` as logged at debug level or with `%F`.
+/// `mod_proxy_fcgi.c(745): ` as logged at debug level or with `%F`. Only the
+/// first word is looked at: this runs on every Apache line.
 fn source_location(s: &str) -> Option<&str> {
-    let paren = s.find(".c(")?;
-    let close = s[paren..].find("): ")? + paren;
-    let name = &s[..paren];
-    if name.is_empty() || name.contains(' ') {
+    let word = &s[..s.find(' ').unwrap_or(s.len())];
+    if !word.ends_with("):") {
         return None;
     }
-    Some(s[close + 3..].trim_start())
+    let paren = find(word, ".c(")?;
+    if paren == 0 {
+        return None;
+    }
+    Some(s[word.len()..].trim_start())
 }
 
 /// nginx: `2024/01/15 03:42:17 [error] 123#123: *5 message (13: Permission denied)
@@ -227,13 +247,13 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     let Some(rest) = rest.strip_prefix(" [") else {
         return false;
     };
-    let Some(close) = rest.find("] ") else {
+    let Some(close) = find(rest, "] ") else {
         return false;
     };
     env.level = Some(&rest[..close]);
     let mut rest = &rest[close + 2..];
     if let Some(hash) = rest.find('#') {
-        if let Some(colon) = rest.find(": ") {
+        if let Some(colon) = find(rest, ": ") {
             if hash < colon && rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
                 env.pid = rest[..hash].parse().ok();
                 rest = &rest[colon + 2..];
@@ -253,11 +273,11 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     env.timestamp = Some(ts);
     env.recognised = true;
     // Request context: everything from ", client: " on, with the upstream kept.
-    if let Some(at) = find(rest, ", upstream: \"") {
+    if let Some(at) = UPSTREAM.find(rest.as_bytes()) {
         let value = &rest[at + 13..];
         env.upstream = value.find('"').map(|end| &value[..end]);
     }
-    let mut message = match find(rest, ", client: ") {
+    let mut message = match CLIENT.find(rest.as_bytes()) {
         Some(at) => &rest[..at],
         None => rest,
     };
@@ -277,7 +297,7 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
 fn trailing_errno(s: &str) -> Option<(i32, &str, &str)> {
     let s = s.trim_end();
     let inner = s.strip_suffix(')')?;
-    let open = inner.rfind(" (")?;
+    let open = rfind(inner, " (")?;
     let (num, text) = inner[open + 2..].split_once(": ")?;
     let errno = num.parse().ok()?;
     Some((errno, text, &s[..open]))
@@ -333,13 +353,13 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     };
     // `pid N, func(), line N: ` (debug level) or `func(), line N: ` (syslog).
     if let Some(after) = rest.strip_prefix("pid ") {
-        if let Some(comma) = after.find(", ") {
+        if let Some(comma) = find(after, ", ") {
             env.pid = after[..comma].parse().ok();
             rest = &after[comma + 2..];
         }
     }
-    if let Some(at) = rest.find("(), line ") {
-        if let Some(colon) = rest[at..].find(": ") {
+    if let Some(at) = find(rest, "(), line ") {
+        if let Some(colon) = find(&rest[at..], ": ") {
             if !rest[..at].contains(' ') {
                 rest = &rest[at + colon + 2..];
             }
@@ -368,10 +388,10 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
 fn fpm_errno(s: &str) -> Option<(i32, &str, &str)> {
     let s = s.trim_end();
     let inner = s.strip_suffix(')')?;
-    let open = inner.rfind(" (")?;
+    let open = rfind(inner, " (")?;
     let errno: i32 = inner[open + 2..].parse().ok()?;
     let before = &inner[..open];
-    let colon = before.rfind(": ")?;
+    let colon = rfind(before, ": ")?;
     Some((errno, &before[colon + 2..], &before[..colon]))
 }
 

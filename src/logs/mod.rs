@@ -186,7 +186,15 @@ fn scan_stream(
         Err(e) => report.errors.push(e),
         Ok(opened) => {
             let progress = render::Progress::new(settings.progress, &opened.name, opened.size);
-            scan_reader(settings, spec, opened.reader, progress, tally, &mut report, on_entry)?;
+            scan_reader(
+                settings,
+                spec,
+                opened.reader,
+                progress,
+                tally,
+                &mut report,
+                on_entry,
+            )?;
         }
     }
     Ok(report)
@@ -210,9 +218,10 @@ fn scan_reader(
             Ok(Some(raw)) => raw,
             Ok(None) => break,
             Err(e) => {
-                report
-                    .errors
-                    .push(format!("{spec}: read failed after line {}: {e}", scanner.lines));
+                report.errors.push(format!(
+                    "{spec}: read failed after line {}: {e}",
+                    scanner.lines
+                ));
                 break;
             }
         };
@@ -241,15 +250,19 @@ const PARALLEL_MIN_BYTES: u64 = 32 << 20;
 /// line counts of the earlier ranges are known. A symptom whose cause sits in
 /// the previous range loses that link, once per range boundary at most.
 fn scan_parallel(settings: &LogsSettings, spec: &str, tally: &mut Tally) -> InputReport {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let ranges = match input::split_ranges(spec, threads, PARALLEL_MIN_BYTES) {
         Some(ranges) if ranges.len() > 1 => ranges,
         _ => {
             let mut ignore = |_: &EntryReport| Ok(());
-            return scan_stream(settings, spec, tally, &mut ignore).unwrap_or_else(|e| InputReport {
-                file: spec.to_string(),
-                errors: vec![e.to_string()],
-                ..InputReport::default()
+            return scan_stream(settings, spec, tally, &mut ignore).unwrap_or_else(|e| {
+                InputReport {
+                    file: spec.to_string(),
+                    errors: vec![e.to_string()],
+                    ..InputReport::default()
+                }
             });
         }
     };
@@ -268,9 +281,18 @@ fn scan_parallel(settings: &LogsSettings, spec: &str, tally: &mut Tally) -> Inpu
                         Err(e) => report.errors.push(e),
                         Ok(reader) => {
                             let size = (i == 0).then_some(end - start);
-                            let progress = render::Progress::new(settings.progress && i == 0, spec, size);
+                            let progress =
+                                render::Progress::new(settings.progress && i == 0, spec, size);
                             let mut ignore = |_: &EntryReport| Ok(());
-                            if let Err(e) = scan_reader(settings, spec, reader, progress, &mut part, &mut report, &mut ignore) {
+                            if let Err(e) = scan_reader(
+                                settings,
+                                spec,
+                                reader,
+                                progress,
+                                &mut part,
+                                &mut report,
+                                &mut ignore,
+                            ) {
                                 report.errors.push(e.to_string());
                             }
                         }
@@ -279,7 +301,10 @@ fn scan_parallel(settings: &LogsSettings, spec: &str, tally: &mut Tally) -> Inpu
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("scan thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan thread"))
+            .collect()
     });
     let mut report = InputReport {
         file: spec.to_string(),

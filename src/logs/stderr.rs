@@ -116,10 +116,26 @@ pub fn relayed(message: &str) -> Option<&str> {
 /// The code for a piece of stderr; `None` when `fallback` is false and no rule
 /// matches (raw text that is not known to be stderr).
 pub fn classify(text: &str, fallback: bool) -> Option<&'static Code> {
-    RULES
-        .iter()
-        .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
-        .map(|(_, code)| *code)
+    // One pass over the text finds every needle; the earliest rule wins.
+    static NEEDLES: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<usize>)> =
+        std::sync::OnceLock::new();
+    let (automaton, rule_of) = NEEDLES.get_or_init(|| {
+        let mut needles = Vec::new();
+        let mut rule_of = Vec::new();
+        for (i, (list, _)) in RULES.iter().enumerate() {
+            for n in *list {
+                needles.push(*n);
+                rule_of.push(i);
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::new(&needles).expect("static needles");
+        (automaton, rule_of)
+    });
+    automaton
+        .find_overlapping_iter(text)
+        .map(|m| rule_of[m.pattern().as_usize()])
+        .min()
+        .map(|rule| RULES[rule].1)
         .or(fallback.then_some(&codes::STDERR_OTHER))
 }
 
