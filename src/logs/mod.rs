@@ -152,12 +152,15 @@ impl Summary {
     }
 }
 
+/// What sees each classified entry as it is found.
+pub type EntrySink<'a> = dyn FnMut(&EntryReport) -> io::Result<()> + 'a;
+
 /// Reads every input and classifies it. `on_entry` sees each classified entry
 /// in order as it is found (jsonl streams from there); when it is not needed,
 /// large files are split between the cores.
 pub fn scan(
     settings: &LogsSettings,
-    mut on_entry: Option<&mut dyn FnMut(&EntryReport) -> io::Result<()>>,
+    mut on_entry: Option<&mut EntrySink<'_>>,
 ) -> io::Result<Summary> {
     let mut tally = Tally::default();
     let mut inputs = Vec::new();
