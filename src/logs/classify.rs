@@ -30,6 +30,16 @@ pub fn classify(env: &Envelope, body: &str) -> Option<Classified> {
         });
     }
     if let Some(p) = pattern {
+        // Rows that are php-fpm's own stderr texts are judged by the same
+        // content rules as the relayed ones, so one diagnosis has one code.
+        if p.source.contains("STDERR") {
+            if let Some(code) = stderr::classify(body, false) {
+                return Some(Classified {
+                    code,
+                    row: Some(p.row),
+                });
+            }
+        }
         return Some(Classified {
             code: errno_code(p, env).unwrap_or_else(|| row_code(p)),
             row: Some(p.row),
@@ -63,7 +73,9 @@ fn row_code(p: &Pattern) -> &'static Code {
 /// ("errno / status text variants that change the class" in the catalogue).
 fn errno_code(p: &Pattern, env: &Envelope) -> Option<&'static Code> {
     let errno = env.errno?;
-    let applies = p.errno != ErrnoUse::None || env.server.is_some_and(Server::is_apache);
+    // Apache prepends an errno only where the call site passed one; a pasted
+    // line without an envelope keeps it too.
+    let applies = p.errno != ErrnoUse::None || env.server.is_none_or(Server::is_apache);
     if !applies {
         return None;
     }

@@ -82,8 +82,33 @@ pub fn parse(line: &str) -> Envelope<'_> {
         || parse_apache_custom(rest, &mut env);
     if !inner {
         env.message = rest.trim();
+        // Pasted messages often keep Apache's `(13)Permission denied: ` or just
+        // `Permission denied: ` in front.
+        if let Some((errno, text, after)) =
+            apache_errno(env.message).or_else(|| errno_word(env.message))
+        {
+            env.errno = Some(errno);
+            env.errno_text = Some(text);
+            env.message = after;
+        }
     }
     env
+}
+
+/// A bare strerror text before the message, as in pasted Apache lines.
+fn errno_word(s: &str) -> Option<(i32, &str, &str)> {
+    const WORDS: [(&str, i32); 6] = [
+        ("Permission denied: ", 13),
+        ("No such file or directory: ", 2),
+        ("Connection refused: ", 111),
+        ("Connection reset by peer: ", 104),
+        ("Resource temporarily unavailable: ", 11),
+        ("Connection timed out: ", 110),
+    ];
+    WORDS.iter().find_map(|(word, errno)| {
+        s.strip_prefix(word)
+            .map(|after| (*errno, &word[..word.len() - 2], after))
+    })
 }
 
 /// Substring search with memchr's SIMD searcher (str::find is slower on the
@@ -206,8 +231,20 @@ fn parse_apache<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         Some(at) => &rest[..at],
         None => rest,
     };
+    // AHnnnnn codes exist since 2.4: a custom ErrorLogFormat can look like 2.2.
+    if env.server == Some(Server::Apache22) && has_ah_code(message) {
+        env.server = Some(Server::Apache24);
+    }
     env.message = message.trim_end();
     true
+}
+
+fn has_ah_code(s: &str) -> bool {
+    memchr::memmem::find_iter(s.as_bytes(), b"AH").any(|at| {
+        s.as_bytes()
+            .get(at + 2..at + 7)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    })
 }
 
 /// `(13)Permission denied: ` or APR's `(70007)The timeout specified has expired: `.

@@ -138,17 +138,17 @@ impl Matcher {
 }
 
 /// Text that marks a line as possibly about FastCGI: the protocol's names, the
-/// Apache 2.4 module tags that only FastCGI modules use, php-fpm's envelope,
-/// nginx's `upstream: "fastcgi://` context, and the stderr markers.
+/// Apache 2.4 module tags of mod_proxy and the FastCGI modules (`[proxy:`,
+/// `[proxy_fcgi:`, `[fcgid:`), an AH code in brackets (custom ErrorLogFormat),
+/// php-fpm's envelope, nginx's `upstream: "fastcgi://` context, and the markers of
+/// raw stderr.
 const BASE_ANCHORS: &[&str] = &[
     "fastcgi",
     "FastCGI",
-    "FastCgi",
     "fcgi",
     "FCGI",
-    "Fcgi",
     "[proxy:",
-    "[proxy_fcgi:",
+    "[AH",
     "[pool ",
     "php-fpm",
     "fpm_",

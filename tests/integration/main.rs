@@ -4,6 +4,7 @@
 mod explain;
 mod fake_peer;
 mod generated;
+mod log_fixtures;
 mod logs;
 mod probe_peers;
 mod probe_sockets;
