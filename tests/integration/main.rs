@@ -8,6 +8,7 @@ mod log_fixtures;
 mod logs;
 mod probe_peers;
 mod probe_sockets;
+mod real_logs;
 mod real_servers;
 mod servers;
 mod usage;

@@ -156,6 +156,10 @@ pub struct PhpFpm {
     pub noping_sock: PathBuf,
     /// Static pool with a single worker, for saturation.
     pub slow_sock: PathBuf,
+    /// Dynamic pool with pm.max_children = 1: logs when it is reached.
+    pub dyn1_sock: PathBuf,
+    /// Pool with request_terminate_timeout = 1s.
+    pub term_sock: PathBuf,
     /// Healthy pool on TCP.
     pub tcp: String,
     pub docroot: PathBuf,
@@ -175,6 +179,11 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
         ),
         ("fatal.php", "<?php no_such_function();"),
         ("sleep.php", "<?php sleep(4); echo \"slept\";"),
+        // A worker that dies the way a segfaulting extension kills it.
+        (
+            "crash.php",
+            "<?php echo \"x\"; flush(); posix_kill(getmypid(), 11);",
+        ),
         ("plain.txt", "not php"),
     ] {
         std::fs::write(docroot.join(name), body).unwrap();
@@ -194,7 +203,11 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
          pm = static\npm.max_children = 1\nping.path = /ping\n\n\
          [noping]\n{pool_user}listen = {d}/noping.sock\npm = static\npm.max_children = 1\n\n\
          [slow]\n{pool_user}listen = {d}/slow.sock\npm = static\npm.max_children = 1\n\
-         ping.path = /ping\n"
+         ping.path = /ping\n\n\
+         [dyn1]\n{pool_user}listen = {d}/dyn1.sock\npm = dynamic\npm.max_children = 1\n\
+         pm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1\n\n\
+         [term]\n{pool_user}listen = {d}/term.sock\npm = static\npm.max_children = 1\n\
+         request_terminate_timeout = 1s\n"
     );
     let conf_path = dir.join("php-fpm.conf");
     std::fs::write(&conf_path, conf).unwrap();
@@ -207,6 +220,8 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
         www_sock: dir.join("www.sock"),
         noping_sock: dir.join("noping.sock"),
         slow_sock: dir.join("slow.sock"),
+        dyn1_sock: dir.join("dyn1.sock"),
+        term_sock: dir.join("term.sock"),
         tcp: format!("127.0.0.1:{port}"),
         docroot,
         server,
@@ -257,4 +272,55 @@ pub fn start_flup(python: &Path, dir: &Path) -> (Server, PathBuf) {
         std::os::unix::net::UnixStream::connect(&s).is_ok()
     });
     (server, sock)
+}
+
+/// The nginx binary, when installed.
+pub fn nginx_binary() -> Option<PathBuf> {
+    which("nginx")
+        .ok()
+        .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()))
+}
+
+/// Starts nginx on `port` with `locations` inside its one server block. As root
+/// its workers run as www-data, as on a Debian host. The error log is `log`.
+pub fn start_nginx(binary: &Path, dir: &Path, port: u16, root: &Path, locations: &str) -> Server {
+    let d = dir.display();
+    std::fs::create_dir_all(dir.join("nginx-tmp")).unwrap();
+    let user = if nix::unistd::geteuid().is_root() {
+        "user www-data;"
+    } else {
+        ""
+    };
+    let conf = format!(
+        "{user}\nworker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\n\
+         error_log {d}/nginx-error.log info;\nevents {{ worker_connections 64; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/nginx-tmp/body;\n\
+         fastcgi_temp_path {d}/nginx-tmp/fastcgi;\n  proxy_temp_path {d}/nginx-tmp/proxy;\n\
+         uwsgi_temp_path {d}/nginx-tmp/uwsgi;\n  scgi_temp_path {d}/nginx-tmp/scgi;\n\
+         server {{\n    listen 127.0.0.1:{port};\n    root {};\n{locations}\n  }}\n}}\n",
+        root.display()
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg("-c").arg(&conf_path).arg("-p").arg(dir);
+    let mut server = spawn("nginx", &mut cmd, &dir.join("nginx.out"));
+    server.log = dir.join("nginx-error.log");
+    wait_ready(&mut server, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    server
+}
+
+/// A plain HTTP/1.0 GET; returns the status line (or the error).
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return "connect failed".into();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(15)));
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.lines().next().unwrap_or_default().to_string()
 }
