@@ -15,6 +15,7 @@ pub mod registry;
 pub mod report;
 pub mod sanitize;
 pub mod settings;
+mod text;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

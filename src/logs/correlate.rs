@@ -25,7 +25,8 @@ struct Seen {
     seconds: Option<i64>,
     pid: Option<u32>,
     connection: Option<u64>,
-    client: Option<String>,
+    /// Hash of the client's host (the port changes per connection).
+    client: Option<u64>,
     code: &'static Code,
     symptom: bool,
 }
@@ -82,7 +83,7 @@ impl Correlator {
             seconds: env.timestamp.map(seconds),
             pid: env.pid,
             connection: env.connection,
-            client: env.client.map(str::to_string),
+            client: env.client.map(client_key),
             code,
             symptom,
         });
@@ -110,8 +111,8 @@ fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
         (Some(a), Some(b)) => Some(a == b),
         _ => None,
     };
-    let same_client = match (earlier.client.as_deref(), env.client) {
-        (Some(a), Some(b)) => Some(client_host(a) == client_host(b)),
+    let same_client = match (earlier.client, env.client) {
+        (Some(a), Some(b)) => Some(a == client_key(b)),
         _ => None,
     };
     match (same_pid, same_client) {
@@ -119,6 +120,13 @@ fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
         (Some(true), _) | (_, Some(true)) => true,
         (None, None) => line.saturating_sub(earlier.line) <= 2,
     }
+}
+
+fn client_key(client: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    client_host(client).hash(&mut h);
+    h.finish()
 }
 
 /// `1.2.3.4:5678` and `1.2.3.4` are the same client.

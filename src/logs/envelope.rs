@@ -3,6 +3,7 @@
 //! shapes follow the "Log line envelopes" section of the error catalogue.
 
 use super::time::{self, Timestamp};
+use crate::text::{finder, finder_rev};
 
 /// Which program wrote the line, as far as its envelope tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -111,33 +112,15 @@ fn errno_word(s: &str) -> Option<(i32, &str, &str)> {
     })
 }
 
-/// Substring search with memchr's SIMD searcher (str::find is slower on the
-/// long lines of nginx).
-fn find(haystack: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
-}
-
-/// A searcher built once, for the needles looked for on every nginx line.
-fn finder(needle: &'static str) -> memchr::memmem::Finder<'static> {
-    memchr::memmem::Finder::new(needle.as_bytes())
-}
-
-static UPSTREAM: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| finder(", upstream: \""));
-static CLIENT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| finder(", client: "));
-
-fn rfind(haystack: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::rfind(haystack.as_bytes(), needle.as_bytes())
-}
-
 /// Docker log framing bytes, compose prefixes (`php_1  | `), vim line numbers,
 /// Markdown quotes and leading blanks.
 fn strip_noise(line: &str) -> &str {
     let mut s = line.trim_start_matches(|c: char| c.is_whitespace() || c == '>' || c.is_control());
     // A compose prefix is short: look for its bar near the start only.
     let head = &s.as_bytes()[..s.len().min(64)];
-    let bar = memchr::memmem::find(head, b" | ").or_else(|| memchr::memmem::find(head, b"\t| "));
+    let bar = finder!(b" | ")
+        .find(head)
+        .or_else(|| finder!(b"\t| ").find(head));
     if let Some(bar) = bar {
         let name = s[..bar].trim_end();
         if !name.is_empty()
@@ -163,7 +146,7 @@ fn syslog_prefix(s: &str) -> Option<(Timestamp, &str)> {
     let (ts, rest) = time::parse_syslog_prefix(s)?;
     let rest = rest.strip_prefix(' ')?;
     let (_host, rest) = rest.split_once(' ')?;
-    let colon = find(rest, ": ")?;
+    let colon = finder!(b": ").find(rest.as_bytes())?;
     let prog = &rest[..colon];
     if prog.is_empty() || prog.contains(' ') {
         return None;
@@ -227,7 +210,7 @@ fn parse_apache<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
             break;
         }
     }
-    let message = match find(rest, ", referer: ") {
+    let message = match finder!(b", referer: ").find(rest.as_bytes()) {
         Some(at) => &rest[..at],
         None => rest,
     };
@@ -253,7 +236,7 @@ fn apache_errno(s: &str) -> Option<(i32, &str, &str)> {
     let close = after.find(')')?;
     let errno: i32 = after[..close].parse().ok()?;
     let rest = &after[close + 1..];
-    let colon = find(rest, ": ")?;
+    let colon = finder!(b": ").find(rest.as_bytes())?;
     let text = &rest[..colon];
     if text.contains('[') {
         return None;
@@ -268,7 +251,7 @@ fn source_location(s: &str) -> Option<&str> {
     if !word.ends_with("):") {
         return None;
     }
-    let paren = find(word, ".c(")?;
+    let paren = finder!(b".c(").find(word.as_bytes())?;
     if paren == 0 {
         return None;
     }
@@ -284,13 +267,13 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     let Some(rest) = rest.strip_prefix(" [") else {
         return false;
     };
-    let Some(close) = find(rest, "] ") else {
+    let Some(close) = finder!(b"] ").find(rest.as_bytes()) else {
         return false;
     };
     env.level = Some(&rest[..close]);
     let mut rest = &rest[close + 2..];
     if let Some(hash) = rest.find('#') {
-        if let Some(colon) = find(rest, ": ") {
+        if let Some(colon) = finder!(b": ").find(rest.as_bytes()) {
             if hash < colon && rest[..hash].bytes().all(|b| b.is_ascii_digit()) {
                 env.pid = rest[..hash].parse().ok();
                 rest = &rest[colon + 2..];
@@ -310,15 +293,15 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     env.timestamp = Some(ts);
     env.recognised = true;
     // Request context: everything from ", client: " on, with the upstream kept.
-    if let Some(at) = UPSTREAM.find(rest.as_bytes()) {
+    if let Some(at) = finder!(b", upstream: \"").find(rest.as_bytes()) {
         let value = &rest[at + 13..];
         env.upstream = value.find('"').map(|end| &value[..end]);
     }
-    let mut message = match CLIENT.find(rest.as_bytes()) {
+    let mut message = match finder!(b", client: ").find(rest.as_bytes()) {
         Some(at) => &rest[..at],
         None => rest,
     };
-    if let Some(at) = memchr::memmem::rfind(message.as_bytes(), b" while ") {
+    if let Some(at) = finder_rev!(b" while ").rfind(message.as_bytes()) {
         message = &message[..at];
     }
     if let Some((errno, text, before)) = trailing_errno(message) {
@@ -334,7 +317,7 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
 fn trailing_errno(s: &str) -> Option<(i32, &str, &str)> {
     let s = s.trim_end();
     let inner = s.strip_suffix(')')?;
-    let open = rfind(inner, " (")?;
+    let open = finder_rev!(b" (").rfind(inner.as_bytes())?;
     let (num, text) = inner[open + 2..].split_once(": ")?;
     let errno = num.parse().ok()?;
     Some((errno, text, &s[..open]))
@@ -390,13 +373,13 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     };
     // `pid N, func(), line N: ` (debug level) or `func(), line N: ` (syslog).
     if let Some(after) = rest.strip_prefix("pid ") {
-        if let Some(comma) = find(after, ", ") {
+        if let Some(comma) = finder!(b", ").find(after.as_bytes()) {
             env.pid = after[..comma].parse().ok();
             rest = &after[comma + 2..];
         }
     }
-    if let Some(at) = find(rest, "(), line ") {
-        if let Some(colon) = find(&rest[at..], ": ") {
+    if let Some(at) = finder!(b"(), line ").find(rest.as_bytes()) {
+        if let Some(colon) = finder!(b": ").find(rest[at..].as_bytes()) {
             if !rest[..at].contains(' ') {
                 rest = &rest[at + colon + 2..];
             }
@@ -425,16 +408,16 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
 fn fpm_errno(s: &str) -> Option<(i32, &str, &str)> {
     let s = s.trim_end();
     let inner = s.strip_suffix(')')?;
-    let open = rfind(inner, " (")?;
+    let open = finder_rev!(b" (").rfind(inner.as_bytes())?;
     let errno: i32 = inner[open + 2..].parse().ok()?;
     let before = &inner[..open];
-    let colon = rfind(before, ": ")?;
+    let colon = finder_rev!(b": ").rfind(before.as_bytes())?;
     Some((errno, &before[colon + 2..], &before[..colon]))
 }
 
 /// Custom ErrorLogFormat: the `AHnnnnn: ...` message in brackets anywhere.
 fn parse_apache_custom<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
-    let Some(at) = find(s, "[AH") else {
+    let Some(at) = finder!(b"[AH").find(s.as_bytes()) else {
         return false;
     };
     let inner = &s[at + 1..];

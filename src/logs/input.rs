@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::envelope;
 use super::pattern::Matcher;
+use crate::text::finder;
 
 /// Bytes read per refill.
 const CHUNK: usize = 1 << 20;
@@ -259,8 +260,9 @@ impl<R: Read> Scanner<R> {
     /// Appends the lines that continue the entry (raw child output, PHP
     /// messages and tracebacks split over lines, nginx stderr with raw newlines).
     fn take_continuation(&mut self, entry: &mut RawEntry) -> io::Result<()> {
-        let open_quote =
-            memchr::memmem::find(entry.first.as_bytes(), b"FastCGI sent in stderr: \"").is_some();
+        let open_quote = finder!(b"FastCGI sent in stderr: \"")
+            .find(entry.first.as_bytes())
+            .is_some();
         while entry.continuation.len() < MAX_CONTINUATION {
             let mut complete = self.complete_end();
             if self.start >= complete {

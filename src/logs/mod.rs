@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::finding::{Finding, Severity};
 use crate::registry::{Class, Code};
 use crate::sanitize;
+use crate::text::finder;
 use envelope::Server;
 use pattern::Matcher;
 use time::Timestamp;
@@ -442,7 +443,7 @@ pub fn entry_report(
 ) -> Option<EntryReport> {
     // nginx says `upstream: "http://` (or uwsgi, scgi) for other upstreams: such
     // a line is not about FastCGI, and saying so early is cheap.
-    if let Some(at) = memchr::memmem::find(raw.first.as_bytes(), b", upstream: \"") {
+    if let Some(at) = finder!(b", upstream: \"").find(raw.first.as_bytes()) {
         if !raw.first[at + 13..].starts_with("fastcgi://") {
             return None;
         }

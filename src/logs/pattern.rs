@@ -116,24 +116,26 @@ impl Matcher {
 
     /// The most specific pattern whose regex matches `message`.
     pub fn find(&self, message: &str) -> Option<&'static Pattern> {
-        let mut candidates: Vec<usize> = self
-            .automaton
-            .find_overlapping_iter(message)
-            .flat_map(|m| {
-                self.patterns_of_literal[m.pattern().as_usize()]
-                    .iter()
-                    .copied()
-            })
-            .collect();
-        // PATTERNS is ordered most specific first.
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates.into_iter().find_map(|i| {
-            let re = self.regexes[i].get_or_init(|| Regex::new(PATTERNS[i].regex).ok());
-            re.as_ref()
-                .filter(|re| re.is_match(message))
-                .map(|_| &PATTERNS[i])
-        })
+        // PATTERNS is ordered most specific first: try the candidates in index
+        // order, lowest first, without allocating for them.
+        let mut tried: Option<usize> = None;
+        loop {
+            let next = self
+                .automaton
+                .find_overlapping_iter(message)
+                .flat_map(|m| {
+                    self.patterns_of_literal[m.pattern().as_usize()]
+                        .iter()
+                        .copied()
+                })
+                .filter(|&i| tried.is_none_or(|t| i > t))
+                .min()?;
+            let re = self.regexes[next].get_or_init(|| Regex::new(PATTERNS[next].regex).ok());
+            if re.as_ref().is_some_and(|re| re.is_match(message)) {
+                return Some(&PATTERNS[next]);
+            }
+            tried = Some(next);
+        }
     }
 }
 

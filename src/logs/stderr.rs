@@ -2,6 +2,7 @@
 //! content: the "Content decision table for relayed stderr" of the catalogue.
 
 use crate::registry::{codes, Code};
+use crate::text::finder;
 
 /// Where each server puts relayed stderr, and the text that starts it.
 const RELAYS: [(&str, &str); 5] = [
@@ -100,9 +101,7 @@ pub fn relayed(message: &str) -> Option<&str> {
     // Every relay marker says "stderr" or "Got error": one SIMD search decides
     // for most entries.
     let bytes = message.as_bytes();
-    if memchr::memmem::find(bytes, b"stderr").is_none()
-        && memchr::memmem::find(bytes, b"Got error").is_none()
-    {
+    if finder!(b"stderr").find(bytes).is_none() && finder!(b"Got error").find(bytes).is_none() {
         return None;
     }
     RELAYS.iter().find_map(|(marker, quote)| {
