@@ -379,7 +379,7 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         }
     }
     if let Some(at) = finder!(b"(), line ").find(rest.as_bytes()) {
-        if let Some(colon) = finder!(b": ").find(rest[at..].as_bytes()) {
+        if let Some(colon) = finder!(b": ").find(&rest.as_bytes()[at..]) {
             if !rest[..at].contains(' ') {
                 rest = &rest[at + colon + 2..];
             }
