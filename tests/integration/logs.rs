@@ -340,6 +340,11 @@ fn follow_keeps_going_across_rotation_and_truncation() {
     // Truncation in place.
     std::fs::write(&path, format!("{FPM_MAX_CHILDREN}\n")).unwrap();
     pause();
+    // The file vanishes, then comes back.
+    std::fs::remove_file(&path).unwrap();
+    pause();
+    std::fs::write(&path, format!("{NGINX_DENIED}\n")).unwrap();
+    pause();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -359,12 +364,14 @@ fn follow_keeps_going_across_rotation_and_truncation() {
         .collect();
     assert_eq!(
         codes.len(),
-        3,
-        "old content is not repeated; three new entries: {stdout}\n{stderr}"
+        4,
+        "old content is not repeated; four new entries: {stdout}\n{stderr}"
     );
     assert_eq!(codes[1], "FD2001");
+    assert_eq!(codes[3], "FD2001");
     assert!(stderr.contains("replaced"), "{stderr}");
     assert!(stderr.contains("truncated"), "{stderr}");
+    assert!(stderr.contains("vanished"), "{stderr}");
     assert_eq!(out.status.code(), Some(2), "worst severity seen: {stderr}");
 }
 
@@ -378,4 +385,19 @@ fn usage_errors_are_unknown() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn json_summary_snapshot_of_the_apache_fixture() {
+    let path = format!(
+        "{}/fixtures/logs/apache24-proxy-fcgi.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let run = fcgi_doctor(["logs", "--format", "json", &path]).run();
+    let mut json = run.json();
+    json["version"] = serde_json::Value::from("[VERSION]");
+    let shown = serde_json::to_string_pretty(&json)
+        .unwrap()
+        .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]");
+    insta::assert_snapshot!(shown);
 }
