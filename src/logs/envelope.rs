@@ -425,7 +425,7 @@ fn parse_apache_custom<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         return false;
     };
     let msg = &inner[..close];
-    if msg.len() < 8 || !msg[2..7].bytes().all(|b| b.is_ascii_digit()) {
+    if msg.len() < 8 || !msg.as_bytes()[2..7].iter().all(u8::is_ascii_digit) {
         return false;
     }
     env.server = env.server.or(Some(Server::Apache24));
@@ -521,6 +521,54 @@ mod tests {
         );
         let e = parse("WARNING: [pool www] seems busy");
         assert_eq!(e.server, Some(Server::PhpFpm));
+    }
+
+    /// Regression: a multi-byte character where a timestamp field was expected
+    /// once made a slice panic. Hostile lines of every shape must parse.
+    #[test]
+    fn never_panics_on_hostile_lines() {
+        let pieces = [
+            "[",
+            "]",
+            "2020-04-26T04:21:3",
+            "é",
+            "2013/10/15 08:11:3",
+            "[Tue Oct 15 08:11:35 2013]",
+            " [proxy:error]",
+            " [pid 1:tid 2]",
+            "(13)",
+            "Permission denied: ",
+            "[client ",
+            "*",
+            "1#1: ",
+            "[23-Nov-2026 07:53:25]",
+            " WARNING: ",
+            "(), line ",
+            ": x (98)",
+            " (",
+            ")",
+            ", upstream: \"",
+            ", client: ",
+            " while ",
+            "AH0",
+            "php_1  | ",
+            "\u{9b}",
+            "🦀",
+            "Nov 23 07:53:25 h p[1]: ",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut line = String::new();
+            for _ in 0..(seed % 9) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                line.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            seed = seed.wrapping_add(1);
+            let e = parse(&line);
+            let _ = crate::logs::classify::classify(&e, e.message);
+        }
     }
 
     #[test]

@@ -92,20 +92,26 @@ pub fn parse_apache_prefix(s: &str) -> Option<(Timestamp, &str)> {
     Some((make(y, mo, d, hms(time)?)?, &inner[close + 1..]))
 }
 
-/// `2013/10/15 08:11:35` (nginx).
-pub fn parse_nginx_prefix(s: &str) -> Option<(Timestamp, &str)> {
+/// `YYYY<sep>MM<sep>DD<between>HH:MM:SS` at the start of `s`, and the rest.
+/// `get` keeps a multi-byte character at any offset from panicking.
+fn date_time(s: &str, sep: u8, between: u8) -> Option<(Timestamp, &str)> {
     let head = s.get(..19)?;
     let b = head.as_bytes();
-    if b[4] != b'/' || b[7] != b'/' || b[10] != b' ' {
+    if b[4] != sep || b[7] != sep || b[10] != between {
         return None;
     }
     let ts = make(
-        num(&head[..4])?,
-        num(&head[5..7])?,
-        num(&head[8..10])?,
-        hms(&head[11..])?,
+        num(head.get(..4)?)?,
+        num(head.get(5..7)?)?,
+        num(head.get(8..10)?)?,
+        hms(head.get(11..)?)?,
     )?;
     Some((ts, &s[19..]))
+}
+
+/// `2013/10/15 08:11:35` (nginx).
+pub fn parse_nginx_prefix(s: &str) -> Option<(Timestamp, &str)> {
+    date_time(s, b'/', b' ')
 }
 
 /// `[23-Nov-2026 07:53:25]` or `[23-Nov-2026 07:53:25.123456]` (php-fpm).
@@ -153,20 +159,9 @@ pub fn parse_legacy_fpm_prefix(s: &str) -> Option<(Timestamp, &str)> {
 /// `2020-04-26T04:21:34.717765840Z ` (docker, RFC 3339). The zone is dropped:
 /// collectors write UTC, and the inner envelope, when there is one, wins.
 pub fn parse_rfc3339_prefix(s: &str) -> Option<(Timestamp, &str)> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let ts = make(
-        num(&s[..4])?,
-        num(&s[5..7])?,
-        num(&s[8..10])?,
-        hms(&s[11..19])?,
-    )?;
-    let end = s[19..]
-        .find(|c: char| c.is_whitespace())
-        .map_or(s.len(), |i| i + 19);
-    Some((ts, &s[end..]))
+    let (ts, rest) = date_time(s, b'-', b'T')?;
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    Some((ts, &rest[end..]))
 }
 
 /// Parses `--since` / `--until`: `2h`, `30m`, `3d`, `45s` before now, or
