@@ -116,6 +116,64 @@ pub fn first_denial(
     })
 }
 
+/// The finding for a denial: which component denies `who`, and the exact
+/// command or php-fpm setting that lets `who` through.
+pub fn denial_finding(
+    socket: &Path,
+    denial: &Denial,
+    who: &str,
+    subject: &str,
+) -> crate::finding::Finding {
+    use crate::finding::Finding;
+    use crate::registry::codes;
+    let owner = format!(
+        "{}:{}",
+        user_name(denial.owner.uid),
+        group_name(denial.owner.gid)
+    );
+    let shown = denial.path.display();
+    match denial.need {
+        Need::Search => Finding::new(
+            &codes::DIRECTORY_PERMISSION_DENIED,
+            subject,
+            format!(
+                "the directory {shown} ({} {owner}) gives {who} no search permission, so \
+                 {} cannot be reached",
+                mode_string('d', denial.owner.mode),
+                socket.display()
+            ),
+        )
+        .with_fix(format!(
+            "Let {who} through {shown}: chmod o+x {shown} (or chgrp a group of {who} and \
+             chmod g+x), or move the socket to a directory meant for it such as /run/<app>/."
+        )),
+        Need::Write => Finding::new(
+            &codes::SOCKET_PERMISSION_DENIED,
+            subject,
+            format!(
+                "the socket {shown} is {} {owner}: {who} has no write permission on it",
+                mode_string('s', denial.owner.mode)
+            ),
+        )
+        .with_fix(format!(
+            "php-fpm pool: listen.acl_users = {who}, or listen.owner/listen.group set to a \
+             user or group {who} belongs to with listen.mode = 0660; then reload php-fpm. \
+             Other backends: chgrp a group of {who} {shown} && chmod g+w {shown},{join} or \
+             run the backend as {who}.",
+            // Never advise joining root's group: that hands out far more than a socket.
+            join = if denial.owner.gid != 0 && denial.owner.mode & 0o020 != 0 {
+                format!(
+                    " add {who} to the socket's group (usermod -aG {} {who}, then restart \
+                     the web server),",
+                    group_name(denial.owner.gid)
+                )
+            } else {
+                String::new()
+            }
+        )),
+    }
+}
+
 /// The deepest ancestor of `path` that does not exist, if any (for "which
 /// component is missing"). `lstat` is used so a dangling symlink counts as present.
 pub fn first_missing(path: &Path) -> Option<PathBuf> {

@@ -81,8 +81,68 @@ pub enum Command {
     /// Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes.
     #[command(after_help = LOGS_EXAMPLES)]
     Logs(LogsArgs),
+    /// Check a socket's path, owner and modes against the web server user, and who listens on it.
+    #[command(after_help = SOCKET_EXAMPLES)]
+    Socket(SocketArgs),
+    /// Show the web server, FastCGI process managers and applications as a tree, and what is wrong.
+    #[command(after_help = PS_EXAMPLES)]
+    Ps(PsArgs),
     /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
     Explain(ExplainArgs),
+}
+
+const SOCKET_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor socket /run/php/php8.2-fpm.sock
+  fcgi-doctor socket unix:/run/app.sock: 127.0.0.1:9000 --web-user www-data
+  fcgi-doctor socket @fcgi-abstract --format json
+
+The web user is --web-user, else the user of the running Apache/nginx workers, else
+the configured one (/etc/apache2/envvars, httpd.conf User, nginx.conf user), else the
+distribution default. As root the verdict is confirmed by a real connect as that
+user; otherwise it is worked out from owners and modes.";
+
+#[derive(Debug, Args)]
+pub struct SocketArgs {
+    /// Sockets: /path, unix:/path, @abstract, host:port, tcp://host:port, fcgi://host:port.
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<OsString>,
+
+    /// Check access for this user instead of the detected web server user.
+    #[arg(long, value_name = "USER")]
+    pub web_user: Option<String>,
+
+    /// Read processes from this directory instead of /proc (for tests).
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/proc")]
+    pub proc_root: std::path::PathBuf,
+}
+
+const PS_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor ps
+  fcgi-doctor ps --all --format json
+  fcgi-doctor ps --watch 10s      # also catch crash loops: processes that die and restart
+
+Run as root to see every process's sockets; as another user, what /proc hides is
+listed as a note.";
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show identical siblings one by one instead of collapsing them into `N*[...]`.
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// Watch for this long (5s, 1m) and report processes that die and restart.
+    #[arg(long, value_name = "DURATION")]
+    pub watch: Option<String>,
+
+    /// Check socket access for this user instead of the detected web server user.
+    #[arg(long, value_name = "USER")]
+    pub web_user: Option<String>,
+
+    /// Read processes from this directory instead of /proc (for tests).
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/proc")]
+    pub proc_root: std::path::PathBuf,
 }
 
 const LOGS_EXAMPLES: &str = "\

@@ -9,13 +9,19 @@ pub mod cli;
 pub mod explain;
 pub mod fcgi;
 pub mod finding;
+pub mod fpmconf;
 pub mod logs;
 pub mod probe;
+pub mod processes;
+pub mod procfs;
+pub mod ps;
 pub mod registry;
 pub mod report;
 pub mod sanitize;
 pub mod settings;
+pub mod socket;
 mod text;
+pub mod webuser;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -190,6 +196,38 @@ fn dispatch(
         Command::Logs(args) => {
             let settings = settings::logs_settings(args, output)?;
             run_logs(&settings, output, out)
+        }
+        Command::Socket(args) => {
+            let settings = settings::socket_settings(args)?;
+            let report = socket::run(&settings).map_err(|e| Failure::Usage(UsageError(e)))?;
+            Ok(report::emit(
+                out,
+                output,
+                report::Command {
+                    name: "socket",
+                    is_check: true,
+                    renders_findings: false,
+                },
+                &report.findings,
+                &report,
+                |o| socket::render_human(o, &report),
+            )?)
+        }
+        Command::Ps(args) => {
+            let settings = settings::ps_settings(args)?;
+            let report = ps::run(&settings).map_err(|e| Failure::Usage(UsageError(e)))?;
+            Ok(report::emit(
+                out,
+                output,
+                report::Command {
+                    name: "ps",
+                    is_check: true,
+                    renders_findings: false,
+                },
+                &report.findings,
+                &report,
+                |o| ps::render_human(o, &report),
+            )?)
         }
         Command::Explain(args) => {
             let selected = explain::select(args.code.as_deref(), args.all)?;

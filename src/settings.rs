@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::cli::{ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs};
+use crate::cli::{ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs};
 use crate::finding::Severity;
 use crate::logs::{self, LogsSettings};
 use crate::probe::target::Target;
@@ -318,6 +318,39 @@ pub fn logs_settings(args: &LogsArgs, output: &OutputSettings) -> Result<LogsSet
         verbose: args.verbose,
         jsonl: output.format == Format::Jsonl,
         progress: output.format == Format::Human && !output.quiet,
+    })
+}
+
+pub fn socket_settings(args: &SocketArgs) -> Result<crate::socket::SocketSettings, UsageError> {
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::socket::SocketSettings {
+        targets,
+        web_user: args.web_user.clone(),
+        proc: crate::procfs::ProcFs::new(&args.proc_root),
+        config: crate::webuser::ConfigRoot::default(),
+    })
+}
+
+/// `ps --watch` is bounded to ten minutes: it is a diagnosis, not a monitor.
+pub fn ps_settings(args: &PsArgs) -> Result<crate::ps::PsSettings, UsageError> {
+    let watch = args
+        .watch
+        .as_deref()
+        .map(|w| parse_duration("--watch", w))
+        .transpose()?;
+    if watch.is_some_and(|w| w > Duration::from_secs(600)) {
+        return Err(usage("--watch: at most 10m".to_string()));
+    }
+    Ok(crate::ps::PsSettings {
+        all: args.all,
+        watch,
+        web_user: args.web_user.clone(),
+        proc: crate::procfs::ProcFs::new(&args.proc_root),
+        config: crate::webuser::ConfigRoot::default(),
     })
 }
 

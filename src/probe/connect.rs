@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{timeout_at, Instant};
 
 use super::target::Target;
-use crate::access::{self, Credentials, Need};
+use crate::access::{self, Credentials};
 use crate::finding::Finding;
 use crate::registry::codes;
 
@@ -171,42 +171,7 @@ fn explain_denial(path: &Path, subject: &str) -> Finding {
             ),
         );
     };
-    let owner = format!(
-        "{}:{}",
-        access::user_name(denial.owner.uid),
-        access::group_name(denial.owner.gid)
-    );
-    let shown = denial.path.display();
-    match denial.need {
-        Need::Search => Finding::new(
-            &codes::DIRECTORY_PERMISSION_DENIED,
-            subject,
-            format!(
-                "the directory {shown} ({} {owner}) gives {who} no search permission, so \
-                 {} cannot be reached",
-                access::mode_string('d', denial.owner.mode),
-                path.display()
-            ),
-        )
-        .with_fix(format!(
-            "Let {who} through {shown}: chmod o+x {shown} (or chgrp a group of {who} and \
-             chmod g+x), or move the socket to a directory meant for it such as /run/<app>/."
-        )),
-        Need::Write => Finding::new(
-            &codes::SOCKET_PERMISSION_DENIED,
-            subject,
-            format!(
-                "the socket {shown} is {} {owner}: {who} has no write permission on it",
-                access::mode_string('s', denial.owner.mode)
-            ),
-        )
-        .with_fix(format!(
-            "php-fpm pool: listen.acl_users = {who}, or listen.owner/listen.group set to a \
-             user or group {who} belongs to with listen.mode = 0660; then reload php-fpm. \
-             Other backends: chgrp a group of {who} {shown} && chmod g+w {shown}, or run \
-             the backend as {who}."
-        )),
-    }
+    access::denial_finding(path, &denial, &who, subject)
 }
 
 fn explain_abstract_failure(errno: Errno, subject: &str) -> Finding {

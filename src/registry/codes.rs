@@ -715,4 +715,120 @@ logged next to it. Example: 'FastCGI sent in stderr: \"lab: print to sys.stderr 
 inside request\"'.",
     fix: "Read the text; fix the application, or send its debugging output to its own \
 log file.";
+
+    // ---- FD30xx socket: ownership, permissions, listeners ------------------------
+    SOCKET_TAKEN_OVER = "FD3001", SocketMissingOrRefused, Warning,
+        "two processes listen on sockets with the same path",
+    explanation: "The kernel lists more than one listening socket bound to this path. \
+Only the newest owns the file; the older one listens on an unlinked inode that nobody \
+can reach any more. flup (and any server that unlinks before bind) does this silently \
+when a second instance starts on a live socket: requests go to the newcomer, and when \
+it stops they are refused although the old process is still running. Example: two \
+'python3 app.fcgi' processes, pids 4100 and 4230, both listening as /run/app.sock.",
+    fix: "Stop the process that does not own the file (its pid is in the finding), then \
+make sure only one instance is started (systemd unit, pid file, or spawn-fcgi, which \
+refuses a live socket).";
+
+    APP_RUNS_AS_ROOT = "FD3002", SecurityExposure, Warning,
+        "FastCGI application runs as root",
+    explanation: "A process that executes application code for requests runs as root. \
+Any flaw in the application (an upload, an include, a template injection) then gives an \
+attacker the whole machine. Process managers start as root to bind and switch users; \
+their workers should not stay root. Example: a php-fpm pool with 'user = root' started \
+with -R, or a flup app started by root without dropping privileges.",
+    fix: "Run the application as an unprivileged user: php-fpm 'user = www-data' and \
+'group = www-data' in the pool; spawn-fcgi -u USER -g GROUP; systemd 'User='.";
+
+    SOCKET_WORLD_WRITABLE = "FD3003", SecurityExposure, Warning,
+        "FastCGI socket is writable by every local user",
+    explanation: "The socket is writable by 'other', so every local user and every \
+compromised service can send it FastCGI requests, and with php-fpm run any PHP file \
+(SCRIPT_FILENAME is chosen by the client) as the pool's user. 'chmod 777 the socket' is \
+a common but dangerous fix for a permission error. Example: srwxrwxrwx root:root \
+/run/php/php-fpm.sock (php-fpm listen.mode = 0666).",
+    fix: "Give the socket to the web server's group instead: php-fpm 'listen.owner = \
+www-data', 'listen.group = www-data', 'listen.mode = 0660' (or listen.acl_users = \
+www-data); other backends: chgrp www-data SOCKET && chmod 660 SOCKET.";
+
+    TCP_EXPOSED = "FD3004", SecurityExposure, Critical,
+        "FastCGI backend listens on an address reachable from other hosts",
+    explanation: "The backend listens on a wildcard or public address. FastCGI has no \
+authentication: whoever can connect chooses SCRIPT_FILENAME and the other parameters. \
+For php-fpm that means running any PHP file on the host, or with PHP_VALUE \
+auto_prepend_file=php://input arbitrary code: remote code execution. Example: php-fpm \
+'listen = 9000' (which means every address) or 'listen = 0.0.0.0:9000' without \
+listen.allowed_clients.",
+    fix: "Listen on loopback or a unix socket: php-fpm 'listen = 127.0.0.1:9000' or \
+'listen = /run/php/php-fpm.sock'. If the web server is on another host, restrict \
+'listen.allowed_clients = <web server address>' and firewall the port.";
+
+    TCP_EXPOSED_RESTRICTED = "FD3005", SecurityExposure, Info,
+        "backend listens on a public address but restricts its clients",
+    explanation: "The backend listens on a wildcard or public address, and its \
+configuration accepts only the listed clients (php-fpm listen.allowed_clients), so \
+other hosts are dropped after connecting. Example: php-fpm 'listen = 0.0.0.0:9000' \
+with 'listen.allowed_clients = 10.0.0.5'.",
+    fix: "Nothing urgent. A firewall rule for the port, or listening on the one address \
+the web server uses, also keeps scanners from connecting at all.";
+
+    // ---- FD40xx ps: the process tree ---------------------------------------------
+    NOTHING_RUNNING = "FD4001", SocketMissingOrRefused, Critical,
+        "no FastCGI process manager or application is running",
+    explanation: "No php-fpm, php-cgi, fcgiwrap, mod_fcgid/mod_fastcgi process manager \
+or recognizable FastCGI application runs on this host (in this PID namespace). A web \
+server that forwards to FastCGI then answers 502/503. mod_fcgid starts applications on \
+the first request, so with it an idle server legitimately has none. Example: php-fpm \
+stopped after a failed reload ('ERROR: FPM initialization failed').",
+    fix: "Start the backend (systemctl start php8.2-fpm) and read why it stopped: \
+journalctl -u php8.2-fpm, or its error_log.";
+
+    ORPHANED_WORKERS = "FD4002", AppCrashed, Warning,
+        "FastCGI workers whose manager is gone",
+    explanation: "Workers of a process manager still run, re-parented to PID 1 or a \
+subreaper, after their master died. They keep serving the socket, but nothing replaces \
+them when they exit, configuration reloads do not reach them, and a new master refuses \
+to start ('Another FPM instance seems to already listen'). A SIGKILLed php-fpm master \
+or an fcgiwrap parent stopped with SIGTERM leaves them behind. Example: three \
+'php-fpm: pool www' processes with PPID 1 and no 'php-fpm: master process'.",
+    fix: "Stop the orphans by pid (kill PID...), check that the socket is free \
+(fcgi-doctor socket PATH), then start the service again.";
+
+    ZOMBIES = "FD4003", AppCrashed, Warning,
+        "zombie FastCGI processes",
+    explanation: "Processes exited but their parent has not collected their exit \
+status. A few for a moment are normal; many, or old ones, mean the parent is stuck or \
+does not reap (a custom manager, or children re-parented to a PID 1 that does not \
+reap, as in containers without an init). Each zombie still takes a pid.",
+    fix: "Look at the parent named in the finding: restart it if it is stuck. In \
+containers run an init that reaps (docker run --init, tini).";
+
+    POOL_AT_MAX_CHILDREN = "FD4004", CapacityExhaustion, Warning,
+        "php-fpm pool has every worker busy at pm.max_children",
+    explanation: "The pool runs as many workers as pm.max_children allows and each of \
+them holds a client connection: the next request waits in the listen queue until one is \
+free, and the web server times out (504) if that takes too long. php-fpm logs \
+'server reached pm.max_children setting (N), consider raising it'.",
+    fix: "Raise pm.max_children if memory allows (about available RAM / the RSS of one \
+worker), or find what keeps workers busy: request_slowlog_timeout = 5s and the slow log, \
+or pm.status_path.";
+
+    CRASH_LOOP = "FD4005", AppCrashed, Critical,
+        "FastCGI processes keep dying and being restarted",
+    explanation: "While being watched, processes of one application exited young and \
+were started again: the application crashes at start or on every request, and its \
+manager keeps restarting it. mod_fastcgi reports the same as 'has failed to remain \
+running for 30+ seconds given 3 attempts, its restart interval has been backed off'; \
+php-fpm as 'child N exited on signal 11 (SIGSEGV)'.",
+    fix: "Read the application's stderr and the manager's log for the first failure \
+(fcgi-doctor logs ERROR_LOG), run the application by hand as its user to see it fail, \
+and fix that before restarting.";
+
+    SINGLE_THREADED_APP = "FD4006", CapacityExhaustion, Warning,
+        "single-threaded FastCGI app behind a concurrent web server",
+    explanation: "Only one process with one thread listens on this socket, so it serves \
+one request at a time, while the web server in front sends requests concurrently: the \
+rest queue and time out as soon as one request is slow. Examples: a flup app using \
+flup.server.fcgi_single, 'php-cgi -b' without PHP_FCGI_CHILDREN.",
+    fix: "Run a threaded or forking server (flup.server.fcgi or fcgi_fork), several \
+processes on the socket (spawn-fcgi -F N, PHP_FCGI_CHILDREN=N), or php-fpm.";
 }

@@ -1,0 +1,216 @@
+//! Just enough of php-fpm's configuration to judge a pool: where it listens,
+//! who may connect, and how many workers it may have. Read from the file a
+//! master names in its title, `php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// One `[pool]` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Pool {
+    pub name: String,
+    pub listen: Option<String>,
+    pub allowed_clients: Option<String>,
+    pub pm: Option<String>,
+    pub max_children: Option<u32>,
+    pub user: Option<String>,
+    /// The file the section is in.
+    pub file: PathBuf,
+}
+
+/// Every pool of one master's configuration, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct FpmConfig {
+    pub pools: Vec<Pool>,
+    /// Files that were named but could not be read.
+    pub unreadable: Vec<PathBuf>,
+}
+
+impl FpmConfig {
+    pub fn pool(&self, name: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.name == name)
+    }
+}
+
+/// The configuration path in a master's title.
+pub fn path_from_title(title: &str) -> Option<PathBuf> {
+    let rest = title.strip_prefix("php-fpm: master process (")?;
+    Some(PathBuf::from(rest.strip_suffix(')')?))
+}
+
+/// Reads a configuration and the files it includes (one level of `*` globbing
+/// in the file name, as Debian's `include=/etc/php/8.2/fpm/pool.d/*.conf`).
+pub fn load(path: &Path) -> FpmConfig {
+    let mut config = FpmConfig::default();
+    let mut pools: BTreeMap<String, usize> = BTreeMap::new();
+    read_file(path, &mut config, &mut pools, 0);
+    config
+}
+
+fn read_file(path: &Path, config: &mut FpmConfig, index: &mut BTreeMap<String, usize>, depth: u8) {
+    // Bounded: a config that includes itself must not loop.
+    if depth > 4 {
+        return;
+    }
+    let text = match read_bounded(path) {
+        Some(t) => t,
+        None => {
+            config.unreadable.push(path.to_path_buf());
+            return;
+        }
+    };
+    let mut section: Option<usize> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let name = name.trim();
+            section = if name == "global" {
+                None
+            } else {
+                let i = *index.entry(name.to_string()).or_insert_with(|| {
+                    config.pools.push(Pool {
+                        name: name.to_string(),
+                        file: path.to_path_buf(),
+                        ..Pool::default()
+                    });
+                    config.pools.len() - 1
+                });
+                Some(i)
+            };
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        let value = value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+            .to_string();
+        if key == "include" {
+            for file in expand_include(path, &value) {
+                read_file(&file, config, index, depth + 1);
+            }
+            section = None;
+            continue;
+        }
+        let Some(pool) = section.and_then(|i| config.pools.get_mut(i)) else {
+            continue;
+        };
+        let value = value.replace("$pool", &pool.name);
+        match key {
+            "listen" => pool.listen = Some(value),
+            "listen.allowed_clients" => pool.allowed_clients = Some(value),
+            "pm" => pool.pm = Some(value),
+            "pm.max_children" => pool.max_children = value.parse().ok(),
+            "user" => pool.user = Some(value),
+            _ => {}
+        }
+    }
+}
+
+fn read_bounded(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(4 * 1024 * 1024).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+fn expand_include(config: &Path, pattern: &str) -> Vec<PathBuf> {
+    let pattern = Path::new(pattern);
+    let pattern = if pattern.is_absolute() {
+        pattern.to_path_buf()
+    } else {
+        config.parent().unwrap_or(Path::new("/")).join(pattern)
+    };
+    let (Some(dir), Some(name)) = (pattern.parent(), pattern.file_name().and_then(|n| n.to_str()))
+    else {
+        return Vec::new();
+    };
+    let Some((prefix, suffix)) = name.split_once('*') else {
+        return vec![pattern.clone()];
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let n = e.file_name();
+            let n = n.to_str()?;
+            (n.len() >= prefix.len() + suffix.len() && n.starts_with(prefix) && n.ends_with(suffix))
+                .then(|| e.path())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_title_names_the_config() {
+        assert_eq!(
+            path_from_title("php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"),
+            Some(PathBuf::from("/etc/php/8.2/fpm/php-fpm.conf"))
+        );
+        assert_eq!(path_from_title("php-fpm: pool www"), None);
+    }
+
+    #[test]
+    fn pools_are_read_through_globbed_includes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("pool.d")).unwrap();
+        std::fs::write(
+            d.join("php-fpm.conf"),
+            format!(
+                "[global]\npid = /run/x.pid\ninclude={}/pool.d/*.conf\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("pool.d/www.conf"),
+            "[www]\nuser = www-data\nlisten = /run/php/$pool.sock ; comment\n\
+             pm = dynamic\npm.max_children = 5\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("pool.d/api.conf"),
+            "[api]\nlisten = 0.0.0.0:9001\nlisten.allowed_clients = 10.0.0.5\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("pool.d/README"), "[ignored]\n").unwrap();
+        let config = load(&d.join("php-fpm.conf"));
+        assert_eq!(config.pools.len(), 2);
+        let www = config.pool("www").unwrap();
+        assert_eq!(www.listen.as_deref(), Some("/run/php/www.sock"));
+        assert_eq!(www.max_children, Some(5));
+        assert_eq!(www.pm.as_deref(), Some("dynamic"));
+        let api = config.pool("api").unwrap();
+        assert_eq!(api.allowed_clients.as_deref(), Some("10.0.0.5"));
+    }
+
+    #[test]
+    fn a_config_that_includes_itself_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("loop.conf");
+        std::fs::write(&conf, format!("include={}\n[a]\npm = static\n", conf.display())).unwrap();
+        let config = load(&conf);
+        assert_eq!(config.pools.len(), 1);
+    }
+}

@@ -1,0 +1,470 @@
+//! The FastCGI side of the process table: web servers, process managers, pool
+//! workers and applications, recognized from what `/proc` shows. Shared by `ps`
+//! (which draws the tree) and `socket` (which asks who holds an inode).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+
+use serde::Serialize;
+
+use crate::access;
+use crate::procfs::{Listeners, ProcFs, Stat};
+
+/// What a process is in a FastCGI deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Apache, nginx or lighttpd master.
+    WebServer,
+    /// A web server's child that serves clients.
+    WebWorker,
+    /// Starts and watches FastCGI processes: php-fpm master, mod_fcgid's and
+    /// mod_fastcgi's process managers, a php-cgi or fcgiwrap parent.
+    ProcessManager,
+    /// A php-fpm pool worker.
+    PoolWorker,
+    /// A FastCGI application process.
+    App,
+    /// Anything else under one of the above (a CGI script, a helper).
+    Other,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::WebServer => "web server",
+            Role::WebWorker => "web worker",
+            Role::ProcessManager => "process manager",
+            Role::PoolWorker => "pool worker",
+            Role::App => "app",
+            Role::Other => "other",
+        }
+    }
+
+    /// Serves FastCGI requests itself.
+    pub fn is_fastcgi(self) -> bool {
+        matches!(self, Role::PoolWorker | Role::App | Role::ProcessManager)
+    }
+}
+
+/// The software behind a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Software {
+    Apache,
+    Nginx,
+    Lighttpd,
+    PhpFpm,
+    PhpCgi,
+    Fcgiwrap,
+    SpawnFcgi,
+    Python,
+    Perl,
+    Ruby,
+    Other,
+}
+
+impl Software {
+    fn from_comm(comm: &str) -> Option<Self> {
+        Some(match comm {
+            "apache2" | "httpd" | "httpd-prefork" | "httpd-worker" | "httpd-event" => {
+                Software::Apache
+            }
+            "nginx" => Software::Nginx,
+            "lighttpd" => Software::Lighttpd,
+            "fcgiwrap" => Software::Fcgiwrap,
+            "spawn-fcgi" => Software::SpawnFcgi,
+            c if c.starts_with("php-fpm") => Software::PhpFpm,
+            c if c.starts_with("php-cgi") => Software::PhpCgi,
+            c if c.starts_with("python") => Software::Python,
+            c if c.starts_with("perl") => Software::Perl,
+            c if c.starts_with("ruby") => Software::Ruby,
+            _ => return None,
+        })
+    }
+
+    pub fn is_web_server(self) -> bool {
+        matches!(
+            self,
+            Software::Apache | Software::Nginx | Software::Lighttpd
+        )
+    }
+
+    fn is_interpreter(self) -> bool {
+        matches!(self, Software::Python | Software::Perl | Software::Ruby)
+    }
+}
+
+/// One process of the FastCGI side, with what `/proc` let us see of it.
+#[derive(Clone, Debug)]
+pub struct Process {
+    pub stat: Stat,
+    pub software: Software,
+    pub role: Role,
+    /// php-fpm pool name, from the `php-fpm: pool NAME` title.
+    pub pool: Option<String>,
+    pub args: Vec<String>,
+    /// Real uid; `None` when the process vanished before it was read.
+    pub uid: Option<u32>,
+    pub user: String,
+    /// Inodes of the listening sockets it holds.
+    pub listening: Vec<u64>,
+    /// Sockets it holds that are not listening: client connections.
+    pub connections: usize,
+    /// False when its file descriptors could not be read (another user's
+    /// process, and we are not root).
+    pub fds_visible: bool,
+}
+
+impl Process {
+    pub fn pid(&self) -> u32 {
+        self.stat.pid
+    }
+
+    /// The command line as `ps` shows it.
+    pub fn command(&self) -> String {
+        if self.args.is_empty() {
+            format!("[{}]", self.stat.comm)
+        } else {
+            self.args.join(" ")
+        }
+    }
+
+    pub fn is_zombie(&self) -> bool {
+        self.stat.state == 'Z'
+    }
+}
+
+/// A look at the process table.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The FastCGI side, by pid.
+    pub processes: BTreeMap<u32, Process>,
+    /// Every process's stat line, by pid (for ancestry and holder lookups).
+    pub all: HashMap<u32, Stat>,
+    pub listeners: Listeners,
+    /// Seconds since boot when the snapshot was taken.
+    pub uptime: f64,
+    pub clock_ticks: u64,
+    /// Processes whose descriptors this user may not read.
+    pub hidden_fds: usize,
+    pub as_root: bool,
+}
+
+impl Snapshot {
+    /// Reads the process table. Fails only when `/proc` itself cannot be read.
+    pub fn take(proc: &ProcFs) -> io::Result<Self> {
+        let uptime = proc.uptime()?;
+        let listeners = proc.listeners();
+        let as_root = nix::unistd::geteuid().is_root();
+        let mut all = HashMap::new();
+        let mut seeds: Vec<(u32, Software)> = Vec::new();
+        let mut args_cache: HashMap<u32, Vec<String>> = HashMap::new();
+        for pid in proc.pids()? {
+            // A process may exit between readdir and read: skip it.
+            let Ok(stat) = proc.stat(pid) else { continue };
+            if let Some(software) = Software::from_comm(&stat.comm) {
+                if software.is_interpreter() {
+                    let args = proc.cmdline(pid).unwrap_or_default();
+                    if speaks_fastcgi(&args) {
+                        seeds.push((pid, software));
+                    }
+                    args_cache.insert(pid, args);
+                } else {
+                    seeds.push((pid, software));
+                }
+            } else if stat.ppid != 2 && pid != 2 {
+                // spawn-fcgi and mod_fcgid hand the listening socket over as fd 0.
+                if let Ok(Some(inode)) = proc.fd0_socket(pid) {
+                    if listeners.contains(inode) {
+                        seeds.push((pid, Software::Other));
+                    }
+                }
+            }
+            all.insert(pid, stat);
+        }
+
+        // Everything below a recognized process belongs to the picture too.
+        let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+        for s in all.values() {
+            children.entry(s.ppid).or_default().push(s.pid);
+        }
+        let mut selected: BTreeMap<u32, Software> = BTreeMap::new();
+        let mut stack: Vec<(u32, Software)> = seeds;
+        while let Some((pid, software)) = stack.pop() {
+            if selected.insert(pid, software).is_some() {
+                continue;
+            }
+            for &child in children.get(&pid).into_iter().flatten() {
+                let child_software = all
+                    .get(&child)
+                    .and_then(|s| Software::from_comm(&s.comm))
+                    .unwrap_or(Software::Other);
+                stack.push((child, child_software));
+            }
+        }
+
+        let mut names = UserNames::default();
+        let mut hidden_fds = 0;
+        let mut processes = BTreeMap::new();
+        for (pid, software) in selected {
+            let Some(stat) = all.get(&pid).cloned() else {
+                continue;
+            };
+            let args = match args_cache.remove(&pid) {
+                Some(a) => a,
+                None => proc.cmdline(pid).unwrap_or_default(),
+            };
+            let uid = proc.ids(pid).ok().map(|i| i.uid);
+            let (listening, connections, fds_visible) = match proc.socket_inodes(pid) {
+                Ok(inodes) => {
+                    let (l, c): (Vec<u64>, Vec<u64>) =
+                        inodes.into_iter().partition(|&i| listeners.contains(i));
+                    (l, c.len(), true)
+                }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    hidden_fds += 1;
+                    (Vec::new(), 0, false)
+                }
+                Err(_) => (Vec::new(), 0, true),
+            };
+            let pool = args.first().and_then(|t| pool_from_title(t));
+            let user = uid.map_or_else(|| "?".to_string(), |u| names.user(u));
+            processes.insert(
+                pid,
+                Process {
+                    role: Role::Other,
+                    software,
+                    pool,
+                    args,
+                    uid,
+                    user,
+                    listening,
+                    connections,
+                    fds_visible,
+                    stat,
+                },
+            );
+        }
+        assign_roles(&mut processes);
+        Ok(Self {
+            processes,
+            all,
+            listeners,
+            uptime,
+            clock_ticks: proc.clock_ticks(),
+            hidden_fds,
+            as_root,
+        })
+    }
+
+    /// Seconds the process has been running.
+    pub fn age(&self, stat: &Stat) -> f64 {
+        (self.uptime - stat.start_ticks as f64 / self.clock_ticks as f64).max(0.0)
+    }
+
+    pub fn cpu_seconds(&self, stat: &Stat) -> f64 {
+        stat.cpu_ticks as f64 / self.clock_ticks as f64
+    }
+
+    /// The pids holding any of `inodes`: the FastCGI side first, the rest of
+    /// the machine only when nobody there holds one.
+    pub fn holders(&self, proc: &ProcFs, inodes: &HashSet<u64>) -> Holders {
+        let mut holders = Holders::default();
+        for p in self.processes.values() {
+            if !p.fds_visible {
+                continue;
+            }
+            for &inode in &p.listening {
+                if inodes.contains(&inode) {
+                    holders.found.push((p.pid(), inode));
+                }
+            }
+        }
+        if !holders.found.is_empty() {
+            return holders;
+        }
+        let mut pids: Vec<u32> = self
+            .all
+            .keys()
+            .filter(|p| !self.processes.contains_key(p))
+            .copied()
+            .collect();
+        pids.sort_unstable();
+        for pid in pids {
+            match proc.socket_inodes(pid) {
+                Ok(held) => holders.found.extend(
+                    held.into_iter()
+                        .filter(|i| inodes.contains(i))
+                        .map(|i| (pid, i)),
+                ),
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => holders.hidden += 1,
+                Err(_) => {}
+            }
+        }
+        holders
+    }
+
+    /// The web server processes that serve clients (workers, or a master that
+    /// serves by itself).
+    pub fn web_workers(&self) -> impl Iterator<Item = &Process> {
+        self.processes
+            .values()
+            .filter(|p| p.software.is_web_server() && p.role == Role::WebWorker)
+    }
+
+    pub fn children_of(&self, pid: u32) -> impl Iterator<Item = &Process> {
+        self.processes.values().filter(move |p| p.stat.ppid == pid)
+    }
+}
+
+/// Who holds a set of socket inodes.
+#[derive(Debug, Default)]
+pub struct Holders {
+    /// (pid, inode) pairs.
+    pub found: Vec<(u32, u64)>,
+    /// Processes whose descriptors could not be read.
+    pub hidden: usize,
+}
+
+/// A Python, Perl or Ruby process is a FastCGI app when its command line or
+/// its script says so: flup, `.fcgi` scripts, FCGI modules.
+fn speaks_fastcgi(args: &[String]) -> bool {
+    let mentions = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("fcgi") || s.contains("flup") || s.contains("fastcgi")
+    };
+    if args.iter().any(|a| mentions(a)) {
+        return true;
+    }
+    // The script is the first argument that names a file; read its head.
+    args.iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .take(2)
+        .any(|a| script_head(a).is_some_and(|head| mentions(&head)))
+}
+
+fn script_head(path: &str) -> Option<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut head = Vec::new();
+    file.take(16 * 1024).read_to_end(&mut head).ok()?;
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// `php-fpm: pool www` → `www`.
+fn pool_from_title(title: &str) -> Option<String> {
+    title
+        .strip_prefix("php-fpm: pool ")
+        .map(|p| p.trim().to_string())
+}
+
+/// Roles need the tree: a web server child that has FastCGI children is
+/// mod_fcgid's or mod_fastcgi's process manager, a php-cgi or fcgiwrap with
+/// children of its own kind is their manager.
+fn assign_roles(processes: &mut BTreeMap<u32, Process>) {
+    let mut kids: HashMap<u32, Vec<Software>> = HashMap::new();
+    for p in processes.values() {
+        kids.entry(p.stat.ppid).or_default().push(p.software);
+    }
+    let parent_software: HashMap<u32, Software> =
+        processes.iter().map(|(&pid, p)| (pid, p.software)).collect();
+    for p in processes.values_mut() {
+        let parent = parent_software.get(&p.stat.ppid).copied();
+        let children = kids.get(&p.stat.pid).map(Vec::as_slice).unwrap_or(&[]);
+        let title = p.args.first().map(String::as_str).unwrap_or("");
+        p.role = match p.software {
+            Software::Apache | Software::Lighttpd | Software::Nginx => {
+                if p.software == Software::Nginx {
+                    if title.starts_with("nginx: master") {
+                        Role::WebServer
+                    } else if title.starts_with("nginx:") {
+                        Role::WebWorker
+                    } else if parent == Some(Software::Nginx) {
+                        Role::WebWorker
+                    } else {
+                        Role::WebServer
+                    }
+                } else if parent != Some(p.software) {
+                    Role::WebServer
+                } else if children.iter().any(|s| !s.is_web_server()) {
+                    Role::ProcessManager
+                } else {
+                    Role::WebWorker
+                }
+            }
+            Software::PhpFpm if p.pool.is_some() => Role::PoolWorker,
+            Software::PhpFpm => Role::ProcessManager,
+            Software::SpawnFcgi => Role::ProcessManager,
+            Software::PhpCgi | Software::Fcgiwrap
+                if children.contains(&p.software) && parent != Some(p.software) =>
+            {
+                Role::ProcessManager
+            }
+            Software::PhpCgi | Software::Fcgiwrap => Role::App,
+            Software::Python | Software::Perl | Software::Ruby | Software::Other => {
+                if !p.listening.is_empty()
+                    || parent.is_some_and(|s| s.is_web_server())
+                    || parent == Some(Software::SpawnFcgi)
+                    || parent.is_none()
+                {
+                    Role::App
+                } else {
+                    Role::Other
+                }
+            }
+        };
+    }
+}
+
+/// Caches uid → name lookups: the password database is slow to ask 2,000 times.
+#[derive(Default)]
+pub struct UserNames(HashMap<u32, String>);
+
+impl UserNames {
+    pub fn user(&mut self, uid: u32) -> String {
+        self.0
+            .entry(uid)
+            .or_insert_with(|| access::user_name(uid))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_names_come_from_titles() {
+        assert_eq!(pool_from_title("php-fpm: pool www").as_deref(), Some("www"));
+        assert_eq!(
+            pool_from_title("php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"),
+            None
+        );
+    }
+
+    #[test]
+    fn software_is_known_by_its_kernel_name() {
+        assert_eq!(Software::from_comm("php-fpm8.2"), Some(Software::PhpFpm));
+        assert_eq!(Software::from_comm("php-cgi8.2"), Some(Software::PhpCgi));
+        assert_eq!(Software::from_comm("apache2"), Some(Software::Apache));
+        assert_eq!(Software::from_comm("python3.11"), Some(Software::Python));
+        assert_eq!(Software::from_comm("bash"), None);
+    }
+
+    #[test]
+    fn interpreters_need_fastcgi_evidence() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(speaks_fastcgi(&args(&["python3", "/srv/app/app.fcgi"])));
+        assert!(speaks_fastcgi(&args(&["perl", "-MFCGI", "x.pl"])));
+        assert!(!speaks_fastcgi(&args(&["python3", "-m", "http.server"])));
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("server.py");
+        std::fs::write(&script, "from flup.server.fcgi import WSGIServer\n").unwrap();
+        assert!(speaks_fastcgi(&args(&["python3", script.to_str().unwrap()])));
+    }
+}

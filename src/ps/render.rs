@@ -1,0 +1,191 @@
+//! Human rendering of `ps`: a pstree-like tree in a table, identical siblings
+//! collapsed as `5*[php-fpm: pool www]` unless `--all`. Commands are never cut:
+//! `ps --forest` truncating names is one of the traps this replaces.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+
+use super::{Node, PsReport};
+use crate::processes::Role;
+use crate::sanitize;
+
+pub fn render_human(out: &mut dyn Write, r: &PsReport) -> io::Result<()> {
+    if r.processes.is_empty() {
+        writeln!(out, "no web server or FastCGI process is running")?;
+    } else {
+        let mut table = Table::new();
+        table
+            .load_preset(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header([
+                "PID", "USER", "THR", "RSS", "%CPU", "AGE", "LISTEN", "COMMAND",
+            ]);
+        let mut rows = Vec::new();
+        for root in &r.processes {
+            rows_for(root, "", "", r.all, &mut rows);
+        }
+        for row in rows {
+            table.add_row(row);
+        }
+        for column in [0, 2, 3, 4, 5] {
+            if let Some(c) = table.column_mut(column) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        for line in table.to_string().lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
+    }
+    let s = &r.summary;
+    writeln!(
+        out,
+        "\n{} web servers, {} process managers, {} pool workers, {} apps ({} processes)",
+        s.web_servers, s.process_managers, s.pool_workers, s.apps, s.total
+    )?;
+    if let Some(u) = &r.web_user {
+        writeln!(
+            out,
+            "{} {} (from {})",
+            "web user".bold(),
+            sanitize::escape(&u.name),
+            sanitize::escape(&u.source)
+        )?;
+    }
+    if !r.exited.is_empty() {
+        writeln!(out, "{} {} while watched", "exited".bold(), r.exited.len())?;
+    }
+    for note in &r.notes {
+        writeln!(out, "{} {}", "note:".dimmed(), sanitize::escape(note))?;
+    }
+    Ok(())
+}
+
+/// Rows of `node` and its subtree. `lead` prefixes this node's command,
+/// `rest` the lines below it (the tree art of pstree).
+fn rows_for(node: &Node, lead: &str, rest: &str, all: bool, rows: &mut Vec<Vec<String>>) {
+    rows.push(row(node, &format!("{lead}{}", command_text(node))));
+    let groups = group_children(&node.children, all);
+    for (i, group) in groups.iter().enumerate() {
+        let last = i + 1 == groups.len();
+        let (branch, below) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        let lead = format!("{rest}{branch}");
+        let rest = format!("{rest}{below}");
+        match group.as_slice() {
+            [one] => rows_for(one, &lead, &rest, all, rows),
+            many => {
+                let first = many[0];
+                let mut r = row(first, "");
+                r[7] = format!("{lead}{}*[{}]", many.len(), command_text(first));
+                r[0] = format!("{}+{}", first.pid, many.len() - 1);
+                r[3] = human_bytes(many.iter().map(|n| n.rss_bytes).sum());
+                rows.push(r);
+            }
+        }
+    }
+}
+
+/// Siblings that look alike (same command, user, state, sockets, and no
+/// children of their own) collapse into one row, as pstree does.
+fn group_children(children: &[Node], all: bool) -> Vec<Vec<&Node>> {
+    let mut groups: Vec<Vec<&Node>> = Vec::new();
+    for c in children {
+        let alike = |g: &Vec<&Node>| {
+            let f = g[0];
+            !all && c.children.is_empty()
+                && f.children.is_empty()
+                && f.command == c.command
+                && f.user == c.user
+                && f.state == c.state
+                && f.listening == c.listening
+        };
+        match groups.iter_mut().find(|g| alike(g)) {
+            Some(g) => g.push(c),
+            None => groups.push(vec![c]),
+        }
+    }
+    groups
+}
+
+fn command_text(n: &Node) -> String {
+    let command = sanitize::escape(&n.command).into_owned();
+    let command = if n.state == 'Z' {
+        format!("{command} <defunct>")
+    } else {
+        command
+    };
+    match n.role {
+        Role::WebServer | Role::ProcessManager => command.bold().to_string(),
+        _ if n.state == 'Z' => command.red().to_string(),
+        _ => command,
+    }
+}
+
+fn row(n: &Node, command: &str) -> Vec<String> {
+    let user = if n.uid == Some(0) && matches!(n.role, Role::App | Role::PoolWorker) {
+        n.user.red().to_string()
+    } else {
+        sanitize::escape(&n.user).into_owned()
+    };
+    let listen = if n.fds_visible {
+        n.listening
+            .iter()
+            .map(|l| sanitize::escape(l).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        "?".to_string()
+    };
+    vec![
+        n.pid.to_string(),
+        user,
+        n.threads.to_string(),
+        human_bytes(n.rss_bytes),
+        format!("{:.1}", n.cpu_percent),
+        human_age(n.age_seconds),
+        listen,
+        command.to_string(),
+    ]
+}
+
+fn human_bytes(b: u64) -> String {
+    const K: f64 = 1024.0;
+    let b = b as f64;
+    if b >= K * K * K {
+        format!("{:.1}G", b / K / K / K)
+    } else if b >= K * K {
+        format!("{:.1}M", b / K / K)
+    } else {
+        format!("{:.0}K", b / K)
+    }
+}
+
+fn human_age(s: f64) -> String {
+    let s = s as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_sizes_read_like_ps() {
+        assert_eq!(human_age(5.4), "5s");
+        assert_eq!(human_age(125.0), "2m05s");
+        assert_eq!(human_age(7300.0), "2h01m");
+        assert_eq!(human_age(200_000.0), "2d07h");
+        assert_eq!(human_bytes(12 * 1024 * 1024), "12.0M");
+        assert_eq!(human_bytes(900 * 1024), "900K");
+    }
+}
