@@ -798,7 +798,8 @@ or an fcgiwrap parent stopped with SIGTERM leaves them behind. Example: three \
     explanation: "Processes exited but their parent has not collected their exit \
 status. A few for a moment are normal; many, or old ones, mean the parent is stuck or \
 does not reap (a custom manager, or children re-parented to a PID 1 that does not \
-reap, as in containers without an init). Each zombie still takes a pid.",
+reap, as in containers without an init). Each zombie still takes a pid. Example: \
+'[php-cgi] <defunct>' children of a wrapper script that never calls wait().",
     fix: "Look at the parent named in the finding: restart it if it is stuck. In \
 containers run an init that reaps (docker run --init, tini).";
 
