@@ -808,7 +808,8 @@ containers run an init that reaps (docker run --init, tini).";
     explanation: "The pool runs as many workers as pm.max_children allows and each of \
 them holds a client connection: the next request waits in the listen queue until one is \
 free, and the web server times out (504) if that takes too long. php-fpm logs \
-'server reached pm.max_children setting (N), consider raising it'.",
+'server reached pm.max_children setting (N), consider raising it'. Example: pool www \
+with pm.max_children = 5 and five workers each holding an nginx connection.",
     fix: "Raise pm.max_children if memory allows (about available RAM / the RSS of one \
 worker), or find what keeps workers busy: request_slowlog_timeout = 5s and the slow log, \
 or pm.status_path.";
