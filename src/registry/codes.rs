@@ -820,7 +820,8 @@ or pm.status_path.";
 were started again: the application crashes at start or on every request, and its \
 manager keeps restarting it. mod_fastcgi reports the same as 'has failed to remain \
 running for 30+ seconds given 3 attempts, its restart interval has been backed off'; \
-php-fpm as 'child N exited on signal 11 (SIGSEGV)'.",
+php-fpm as 'child N exited on signal 11 (SIGSEGV)'. Example: five 'python3 app.fcgi' \
+processes under mod_fcgid's process manager, each gone within a second.",
     fix: "Read the application's stderr and the manager's log for the first failure \
 (fcgi-doctor logs ERROR_LOG), run the application by hand as its user to see it fail, \
 and fix that before restarting.";
@@ -829,7 +830,7 @@ and fix that before restarting.";
         "single-threaded FastCGI app behind a concurrent web server",
     explanation: "Only one process with one thread listens on this socket, so it serves \
 one request at a time, while the web server in front sends requests concurrently: the \
-rest queue and time out as soon as one request is slow. Examples: a flup app using \
+rest queue and time out as soon as one request is slow. Example: a flup app using \
 flup.server.fcgi_single, 'php-cgi -b' without PHP_FCGI_CHILDREN.",
     fix: "Run a threaded or forking server (flup.server.fcgi or fcgi_fork), several \
 processes on the socket (spawn-fcgi -F N, PHP_FCGI_CHILDREN=N), or php-fpm.";
