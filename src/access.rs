@@ -116,6 +116,14 @@ pub fn first_denial(
     })
 }
 
+/// Which software made the socket, for a fix in its own terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    PhpFpm,
+    Other,
+    Unknown,
+}
+
 /// The finding for a denial: which component denies `who`, and the exact
 /// command or php-fpm setting that lets `who` through.
 pub fn denial_finding(
@@ -123,6 +131,7 @@ pub fn denial_finding(
     denial: &Denial,
     who: &str,
     subject: &str,
+    backend: Backend,
 ) -> crate::finding::Finding {
     use crate::finding::Finding;
     use crate::registry::codes;
@@ -156,10 +165,22 @@ pub fn denial_finding(
             ),
         )
         .with_fix(format!(
-            "php-fpm pool: listen.acl_users = {who}, or listen.owner/listen.group set to a \
-             user or group {who} belongs to with listen.mode = 0660; then reload php-fpm. \
-             Other backends: chgrp a group of {who} {shown} && chmod g+w {shown},{join} or \
+            "{fpm}{other}chgrp a group of {who} {shown} && chmod g+w {shown},{join} or \
              run the backend as {who}.",
+            fpm = if backend == Backend::Other {
+                String::new()
+            } else {
+                format!(
+                    "php-fpm pool: listen.acl_users = {who}, or listen.owner/listen.group set \
+                     to a user or group {who} belongs to with listen.mode = 0660; then reload \
+                     php-fpm. "
+                )
+            },
+            other = match backend {
+                Backend::PhpFpm => "Without php-fpm's settings: ",
+                Backend::Other => "The backend creates the socket with its umask: after it binds, ",
+                Backend::Unknown => "Other backends: ",
+            },
             // Never advise joining root's group: that hands out far more than a socket.
             join = if denial.owner.gid != 0 && denial.owner.mode & 0o020 != 0 {
                 format!(

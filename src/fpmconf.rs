@@ -135,8 +135,10 @@ fn expand_include(config: &Path, pattern: &str) -> Vec<PathBuf> {
     } else {
         config.parent().unwrap_or(Path::new("/")).join(pattern)
     };
-    let (Some(dir), Some(name)) = (pattern.parent(), pattern.file_name().and_then(|n| n.to_str()))
-    else {
+    let (Some(dir), Some(name)) = (
+        pattern.parent(),
+        pattern.file_name().and_then(|n| n.to_str()),
+    ) else {
         return Vec::new();
     };
     let Some((prefix, suffix)) = name.split_once('*') else {
@@ -209,7 +211,11 @@ mod tests {
     fn a_config_that_includes_itself_ends() {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("loop.conf");
-        std::fs::write(&conf, format!("include={}\n[a]\npm = static\n", conf.display())).unwrap();
+        std::fs::write(
+            &conf,
+            format!("include={}\n[a]\npm = static\n", conf.display()),
+        )
+        .unwrap();
         let config = load(&conf);
         assert_eq!(config.pools.len(), 1);
     }

@@ -163,23 +163,25 @@ impl Snapshot {
         for pid in proc.pids()? {
             // A process may exit between readdir and read: skip it.
             let Ok(stat) = proc.stat(pid) else { continue };
-            if let Some(software) = Software::from_comm(&stat.comm) {
-                if software.is_interpreter() {
+            // spawn-fcgi and mod_fcgid hand the listening socket over as fd 0.
+            let fd0_listens = || {
+                stat.ppid != 2
+                    && pid != 2
+                    && proc
+                        .fd0_socket(pid)
+                        .is_ok_and(|i| i.is_some_and(|i| listeners.contains(i)))
+            };
+            match Software::from_comm(&stat.comm) {
+                Some(software) if software.is_interpreter() => {
                     let args = proc.cmdline(pid).unwrap_or_default();
-                    if speaks_fastcgi(&args) {
+                    if speaks_fastcgi(&args) || fd0_listens() {
                         seeds.push((pid, software));
                     }
                     args_cache.insert(pid, args);
-                } else {
-                    seeds.push((pid, software));
                 }
-            } else if stat.ppid != 2 && pid != 2 {
-                // spawn-fcgi and mod_fcgid hand the listening socket over as fd 0.
-                if let Ok(Some(inode)) = proc.fd0_socket(pid) {
-                    if listeners.contains(inode) {
-                        seeds.push((pid, Software::Other));
-                    }
-                }
+                Some(software) => seeds.push((pid, software)),
+                None if fd0_listens() => seeds.push((pid, Software::Other)),
+                None => {}
             }
             all.insert(pid, stat);
         }
@@ -371,8 +373,10 @@ fn assign_roles(processes: &mut BTreeMap<u32, Process>) {
     for p in processes.values() {
         kids.entry(p.stat.ppid).or_default().push(p.software);
     }
-    let parent_software: HashMap<u32, Software> =
-        processes.iter().map(|(&pid, p)| (pid, p.software)).collect();
+    let parent_software: HashMap<u32, Software> = processes
+        .iter()
+        .map(|(&pid, p)| (pid, p.software))
+        .collect();
     for p in processes.values_mut() {
         let parent = parent_software.get(&p.stat.ppid).copied();
         let children = kids.get(&p.stat.pid).map(Vec::as_slice).unwrap_or(&[]);
@@ -380,11 +384,13 @@ fn assign_roles(processes: &mut BTreeMap<u32, Process>) {
         p.role = match p.software {
             Software::Apache | Software::Lighttpd | Software::Nginx => {
                 if p.software == Software::Nginx {
-                    if title.starts_with("nginx: master") {
-                        Role::WebServer
-                    } else if title.starts_with("nginx:") {
-                        Role::WebWorker
-                    } else if parent == Some(Software::Nginx) {
+                    // Titles say it; without them, the parent does.
+                    let worker = if title.starts_with("nginx:") {
+                        !title.starts_with("nginx: master")
+                    } else {
+                        parent == Some(Software::Nginx)
+                    };
+                    if worker {
                         Role::WebWorker
                     } else {
                         Role::WebServer
@@ -465,6 +471,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("server.py");
         std::fs::write(&script, "from flup.server.fcgi import WSGIServer\n").unwrap();
-        assert!(speaks_fastcgi(&args(&["python3", script.to_str().unwrap()])));
+        assert!(speaks_fastcgi(&args(&[
+            "python3",
+            script.to_str().unwrap()
+        ])));
     }
 }

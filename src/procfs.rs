@@ -317,10 +317,7 @@ fn split_cmdline(raw: &[u8]) -> Vec<String> {
         .collect();
     // A rewritten title (nginx, php-fpm) is one argument padded with NULs or
     // spaces; drop the padding.
-    let mut args: Vec<String> = args
-        .into_iter()
-        .map(|a| a.trim_end().to_string())
-        .collect();
+    let mut args: Vec<String> = args.into_iter().map(|a| a.trim_end().to_string()).collect();
     while args.last().is_some_and(String::is_empty) {
         args.pop();
     }
@@ -391,6 +388,113 @@ fn parse_hex_address(hex: &str) -> Option<IpAddr> {
     }
 }
 
+/// A `/proc` laid out in a temp dir, for tests of everything that reads one.
+#[cfg(test)]
+pub mod fixture {
+    use std::os::unix::fs::symlink;
+    use std::path::Path;
+
+    pub struct FakeProc {
+        pub dir: tempfile::TempDir,
+        unix: Vec<String>,
+    }
+
+    /// One process to lay out.
+    pub struct Proc<'a> {
+        pub pid: u32,
+        pub ppid: u32,
+        pub comm: &'a str,
+        pub state: char,
+        pub uid: u32,
+        pub threads: u32,
+        pub args: &'a [&'a str],
+        /// Socket inodes held, as fd 0, 1, 2...
+        pub sockets: &'a [u64],
+    }
+
+    impl Default for FakeProc {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl FakeProc {
+        pub fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("uptime"), "1000.00 1900.00\n").unwrap();
+            std::fs::create_dir(dir.path().join("net")).unwrap();
+            std::fs::write(
+                dir.path().join("net/tcp"),
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n",
+            )
+            .unwrap();
+            let me = Self {
+                dir,
+                unix: Vec::new(),
+            };
+            me.write_unix();
+            me
+        }
+
+        pub fn root(&self) -> &Path {
+            self.dir.path()
+        }
+
+        fn write_unix(&self) {
+            let mut text = "Num       RefCount Protocol Flags    Type St Inode Path\n".to_string();
+            for line in &self.unix {
+                text.push_str(line);
+                text.push('\n');
+            }
+            std::fs::write(self.dir.path().join("net/unix"), text).unwrap();
+        }
+
+        /// A listening unix socket bound as `path`.
+        pub fn listening(&mut self, inode: u64, path: &str) {
+            self.unix.push(format!(
+                "0000000000000000: 00000002 00000000 00010000 0001 01 {inode} {path}"
+            ));
+            self.write_unix();
+        }
+
+        pub fn add(&self, p: Proc<'_>) {
+            let d = self.dir.path().join(p.pid.to_string());
+            std::fs::create_dir_all(d.join("fd")).unwrap();
+            // Started 100 s after boot: 900 s old with uptime 1000 s.
+            std::fs::write(
+                d.join("stat"),
+                format!(
+                    "{} ({}) {} {} 0 0 0 -1 0 0 0 0 0 150 50 0 0 20 0 {} 0 10000 1000 250 0 0",
+                    p.pid, p.comm, p.state, p.ppid, p.threads
+                ),
+            )
+            .unwrap();
+            std::fs::write(
+                d.join("status"),
+                format!(
+                    "Name:\t{}\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{u}\t{u}\t{u}\t{u}\n",
+                    p.comm,
+                    u = p.uid
+                ),
+            )
+            .unwrap();
+            let mut cmdline = Vec::new();
+            for a in p.args {
+                cmdline.extend_from_slice(a.as_bytes());
+                cmdline.push(0);
+            }
+            std::fs::write(d.join("cmdline"), cmdline).unwrap();
+            for (fd, inode) in p.sockets.iter().enumerate() {
+                symlink(
+                    format!("socket:[{inode}]"),
+                    d.join("fd").join(fd.to_string()),
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,11 +540,10 @@ mod tests {
             split_cmdline(b"php-fpm: pool www          \0\0\0"),
             ["php-fpm: pool www"]
         );
-        assert_eq!(split_cmdline(b"python3\0app.py\0/run/a.sock\0"), [
-            "python3",
-            "app.py",
-            "/run/a.sock"
-        ]);
+        assert_eq!(
+            split_cmdline(b"python3\0app.py\0/run/a.sock\0"),
+            ["python3", "app.py", "/run/a.sock"]
+        );
         assert!(split_cmdline(b"").is_empty());
     }
 

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::cli::{ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs};
+use crate::cli::{
+    ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs,
+};
 use crate::finding::Severity;
 use crate::logs::{self, LogsSettings};
 use crate::probe::target::Target;

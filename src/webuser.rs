@@ -61,10 +61,7 @@ pub fn named(name: &str, source: &str) -> Result<WebUser, String> {
         .and_then(|c| nix::unistd::getgrouplist(&c, user.gid).ok())
         .map(|g| g.into_iter().map(|g| g.as_raw()).collect::<Vec<_>>())
         .unwrap_or_default();
-    let groups = gids
-        .iter()
-        .map(|&g| crate::access::group_name(g))
-        .collect();
+    let groups = gids.iter().map(|&g| crate::access::group_name(g)).collect();
     Ok(WebUser {
         name: user.name,
         uid: user.uid.as_raw(),
@@ -162,7 +159,11 @@ fn nginx_user_directive(text: &str) -> Option<String> {
         if !rest.starts_with(char::is_whitespace) {
             return None;
         }
-        let value = rest.trim().trim_end_matches(';').split_whitespace().next()?;
+        let value = rest
+            .trim()
+            .trim_end_matches(';')
+            .split_whitespace()
+            .next()?;
         Some(value.to_string())
     })
 }

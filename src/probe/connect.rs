@@ -171,7 +171,7 @@ fn explain_denial(path: &Path, subject: &str) -> Finding {
             ),
         );
     };
-    access::denial_finding(path, &denial, &who, subject)
+    access::denial_finding(path, &denial, &who, subject, access::Backend::Unknown)
 }
 
 fn explain_abstract_failure(errno: Errno, subject: &str) -> Finding {

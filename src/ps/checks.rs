@@ -26,6 +26,7 @@ pub fn run(
     saturated_pools(snapshot, notes, &mut findings);
     single_threaded(snapshot, &mut findings);
     crash_loops(exited, &mut findings);
+    taken_over(snapshot, &mut findings);
     if let Some(user) = web_user {
         unreachable_sockets(snapshot, user, notes, &mut findings);
     }
@@ -168,7 +169,11 @@ fn saturated_pools(snapshot: &Snapshot, notes: &mut Vec<String>, findings: &mut 
         .values()
         .filter(|p| p.software == Software::PhpFpm && p.role == Role::ProcessManager)
     {
-        let Some(path) = master.args.first().and_then(|t| fpmconf::path_from_title(t)) else {
+        let Some(path) = master
+            .args
+            .first()
+            .and_then(|t| fpmconf::path_from_title(t))
+        else {
             continue;
         };
         let config = fpmconf::load(&path);
@@ -191,7 +196,9 @@ fn saturated_pools(snapshot: &Snapshot, notes: &mut Vec<String>, findings: &mut 
             let Some(max) = pool.max_children else {
                 continue;
             };
-            let procs = workers.get(pool.name.as_str()).map_or(&[][..], Vec::as_slice);
+            let procs = workers
+                .get(pool.name.as_str())
+                .map_or(&[][..], Vec::as_slice);
             if procs.len() < max as usize || max == 0 {
                 continue;
             }
@@ -226,10 +233,13 @@ fn saturated_pools(snapshot: &Snapshot, notes: &mut Vec<String>, findings: &mut 
 /// sends it concurrent requests. mod_fcgid sends one request per process by
 /// design, and php-fpm pools are judged by pm.max_children instead.
 fn single_threaded(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
-    let concurrent_server = snapshot
-        .processes
-        .values()
-        .any(|p| p.role == Role::WebServer && matches!(p.software, Software::Nginx | Software::Apache | Software::Lighttpd));
+    let concurrent_server = snapshot.processes.values().any(|p| {
+        p.role == Role::WebServer
+            && matches!(
+                p.software,
+                Software::Nginx | Software::Apache | Software::Lighttpd
+            )
+    });
     if !concurrent_server {
         return;
     }
@@ -332,6 +342,11 @@ fn unreachable_sockets(
                     &denial,
                     &user.name,
                     &format!("unix:{}", socket.path),
+                    if p.software == Software::PhpFpm {
+                        access::Backend::PhpFpm
+                    } else {
+                        access::Backend::Other
+                    },
                 );
                 f.message.push_str(&format!(
                     "; it is served by {} (pid {}, user {})",
@@ -342,6 +357,38 @@ fn unreachable_sockets(
                 findings.push(f);
             }
         }
+    }
+}
+
+/// Several listening sockets bound to one path: all but the newest lost their file.
+fn taken_over(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
+    let mut by_path: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
+    for s in snapshot.listeners.unix.values() {
+        if s.path.starts_with('/') || s.path.starts_with('@') {
+            by_path.entry(&s.path).or_default().insert(s.inode);
+        }
+    }
+    for (path, inodes) in by_path.into_iter().filter(|(_, i)| i.len() > 1) {
+        let holders: Vec<String> = snapshot
+            .processes
+            .values()
+            .filter(|p| p.listening.iter().any(|i| inodes.contains(i)))
+            .filter(|p| p.role != Role::PoolWorker)
+            .map(|p| format!("pid {} ({})", p.pid(), p.command()))
+            .collect();
+        if holders.is_empty() {
+            continue;
+        }
+        findings.push(Finding::new(
+            &codes::SOCKET_TAKEN_OVER,
+            format!("unix:{path}"),
+            format!(
+                "{} listening sockets are bound as {path}, held by {}: only the newest owns the \
+                 file; `fcgi-doctor socket {path}` tells which",
+                inodes.len(),
+                holders.join(", ")
+            ),
+        ));
     }
 }
 

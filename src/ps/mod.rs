@@ -141,7 +141,10 @@ fn tree(snapshot: &Snapshot) -> Vec<Node> {
         .filter(|p| !snapshot.processes.contains_key(&p.stat.ppid) || p.stat.ppid == p.pid())
         .map(Process::pid)
         .collect();
-    roots.into_iter().map(|pid| node(snapshot, pid, 0)).collect()
+    roots
+        .into_iter()
+        .map(|pid| node(snapshot, pid, 0))
+        .collect()
 }
 
 fn node(snapshot: &Snapshot, pid: u32, depth: usize) -> Node {
@@ -191,4 +194,185 @@ fn node(snapshot: &Snapshot, pid: u32, depth: usize) -> Node {
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procfs::fixture::{FakeProc, Proc};
+
+    fn settings(fake: &FakeProc) -> PsSettings {
+        PsSettings {
+            all: false,
+            watch: None,
+            web_user: None,
+            proc: ProcFs::new(fake.root()),
+            config: ConfigRoot(fake.root().to_path_buf()),
+        }
+    }
+
+    fn proc<'a>(pid: u32, ppid: u32, comm: &'a str, uid: u32, args: &'a [&'a str]) -> Proc<'a> {
+        Proc {
+            pid,
+            ppid,
+            comm,
+            state: 'S',
+            uid,
+            threads: 1,
+            args,
+            sockets: &[],
+        }
+    }
+
+    fn codes(report: &PsReport) -> Vec<&str> {
+        report.findings.iter().map(|f| f.code).collect()
+    }
+
+    /// A host with init, an nginx, a php-fpm master with two www workers, a
+    /// flup app, an orphaned worker of a dead master, and a zombie.
+    fn host() -> FakeProc {
+        let mut fake = FakeProc::new();
+        fake.listening(5000, "/run/php/www.sock");
+        fake.listening(6000, "/run/app.sock");
+        fake.listening(7000, "/run/php/old.sock");
+        fake.add(proc(1, 0, "init", 0, &["/sbin/init"]));
+        fake.add(proc(50, 1, "sshd", 0, &["sshd: /usr/sbin/sshd -D"]));
+        fake.add(proc(
+            200,
+            1,
+            "nginx",
+            0,
+            &["nginx: master process /usr/sbin/nginx"],
+        ));
+        fake.add(proc(201, 200, "nginx", 33, &["nginx: worker process"]));
+        let master = ["php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"];
+        fake.add(Proc {
+            sockets: &[5000],
+            ..proc(100, 1, "php-fpm8.2", 0, &master)
+        });
+        for pid in [101, 102] {
+            fake.add(Proc {
+                sockets: &[5000],
+                ..proc(pid, 100, "php-fpm8.2", 33, &["php-fpm: pool www"])
+            });
+        }
+        fake.add(Proc {
+            sockets: &[7000],
+            ..proc(300, 1, "php-fpm8.2", 33, &["php-fpm: pool old"])
+        });
+        fake.add(Proc {
+            sockets: &[6000],
+            threads: 4,
+            ..proc(400, 1, "python3", 0, &["python3", "/srv/app.fcgi"])
+        });
+        fake.add(Proc {
+            state: 'Z',
+            ..proc(401, 400, "python3", 0, &[])
+        });
+        fake
+    }
+
+    #[test]
+    fn the_tree_holds_the_fastcgi_side_only() {
+        let fake = host();
+        let report = run(&settings(&fake)).unwrap();
+        let roots: Vec<u32> = report.processes.iter().map(|n| n.pid).collect();
+        assert_eq!(roots, [100, 200, 300, 400], "init and sshd are left out");
+        let fpm = &report.processes[0];
+        assert_eq!(fpm.role, Role::ProcessManager);
+        assert_eq!(fpm.listening, ["unix:/run/php/www.sock"]);
+        let pools: Vec<_> = fpm.children.iter().map(|c| c.pool.as_deref()).collect();
+        assert_eq!(pools, [Some("www"), Some("www")]);
+        assert_eq!(fpm.children[0].role, Role::PoolWorker);
+        assert_eq!(report.processes[1].children[0].role, Role::WebWorker);
+        assert_eq!(report.processes[3].role, Role::App);
+        assert_eq!(report.processes[3].children[0].state, 'Z');
+        assert_eq!(report.summary.pool_workers, 3);
+        assert_eq!(report.summary.web_servers, 1);
+        // 900 s old: started 100 s after a boot 1000 s ago.
+        assert!((fpm.age_seconds - 900.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn orphans_zombies_and_root_apps_are_found() {
+        let fake = host();
+        let report = run(&settings(&fake)).unwrap();
+        let codes = codes(&report);
+        assert!(codes.contains(&"FD4002"), "{codes:?}");
+        assert!(codes.contains(&"FD4003"), "{codes:?}");
+        assert!(codes.contains(&"FD3002"), "{codes:?}");
+        assert!(!codes.contains(&"FD4001"), "{codes:?}");
+        let orphan = report.findings.iter().find(|f| f.code == "FD4002").unwrap();
+        assert!(orphan.message.contains("pid 300"), "{}", orphan.message);
+        assert!(
+            orphan.message.contains("/run/php/old.sock"),
+            "{}",
+            orphan.message
+        );
+        assert!(orphan.fix.starts_with("kill 300"), "{}", orphan.fix);
+        let zombie = report.findings.iter().find(|f| f.code == "FD4003").unwrap();
+        assert_eq!(zombie.subject, "pid 400");
+    }
+
+    #[test]
+    fn an_empty_host_has_nothing_running() {
+        let fake = FakeProc::new();
+        fake.add(proc(1, 0, "init", 0, &["/sbin/init"]));
+        let report = run(&settings(&fake)).unwrap();
+        assert_eq!(codes(&report), ["FD4001"]);
+        assert!(report.processes.is_empty());
+    }
+
+    #[test]
+    fn vanished_and_garbled_processes_are_skipped() {
+        let fake = host();
+        // Listed by readdir, gone before its files were read.
+        std::fs::create_dir(fake.root().join("900")).unwrap();
+        // A stat line cut short.
+        std::fs::create_dir(fake.root().join("901")).unwrap();
+        std::fs::write(fake.root().join("901/stat"), "901 (php-fpm8.2) S").unwrap();
+        // Not UTF-8 in the command name.
+        std::fs::create_dir(fake.root().join("902")).unwrap();
+        std::fs::write(fake.root().join("902/stat"), b"902 (\xff\xfe) S 1 0").unwrap();
+        let report = run(&settings(&fake)).unwrap();
+        assert_eq!(report.summary.total, 8);
+    }
+
+    #[test]
+    fn identical_siblings_collapse_unless_all() {
+        let fake = host();
+        let mut report = run(&settings(&fake)).unwrap();
+        let mut out = Vec::new();
+        render_human(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("2*[php-fpm: pool www]"), "{text}");
+        report.all = true;
+        let mut out = Vec::new();
+        render_human(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("php-fpm: pool www").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_lone_single_threaded_app_behind_nginx_is_found() {
+        let mut fake = host();
+        fake.listening(8000, "/run/single.sock");
+        fake.add(Proc {
+            sockets: &[8000],
+            ..proc(
+                500,
+                1,
+                "php-cgi8.2",
+                33,
+                &["php-cgi", "-b", "/run/single.sock"],
+            )
+        });
+        let report = run(&settings(&fake)).unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == "FD4006")
+            .expect("FD4006");
+        assert_eq!(f.subject, "unix:/run/single.sock");
+    }
 }

@@ -112,7 +112,9 @@ pub fn run(settings: &SocketSettings) -> Result<SocketReport, String> {
         .map_err(|e| format!("cannot read the process table: {e}"))?;
     let mut notes = Vec::new();
     let web_user = match &settings.web_user {
-        Some(name) => Some(webuser::named(name, "--web-user").map_err(|e| format!("--web-user: {e}"))?),
+        Some(name) => {
+            Some(webuser::named(name, "--web-user").map_err(|e| format!("--web-user: {e}"))?)
+        }
         None => webuser::detect(&snapshot, &settings.config),
     };
     match &web_user {
@@ -286,7 +288,11 @@ impl Checker<'_> {
             self.findings.push(Finding::new(
                 &codes::NOT_A_SOCKET,
                 &subject,
-                format!("{} is {}, not a socket", resolved.display(), with_article(kind)),
+                format!(
+                    "{} is {}, not a socket",
+                    resolved.display(),
+                    with_article(kind)
+                ),
             ));
             return;
         }
@@ -310,12 +316,17 @@ impl Checker<'_> {
         report.listeners = self.listeners(&inodes, owner_pid);
         self.judge_listeners(&subject, &shown, &inodes, &probe, report);
 
-        // 4. Can the web user connect?
+        // 4. Can the web user connect? A stale file says nothing about the
+        // socket the backend will create when it starts again.
+        if matches!(probe, Err(Errno::ECONNREFUSED)) {
+            return;
+        }
         if let Some(user) = self.web_user {
-            let owner = report
-                .components
-                .last()
-                .map(|c| Owner { uid: c.uid, gid: c.gid, mode: c.mode_bits() });
+            let owner = report.components.last().map(|c| Owner {
+                uid: c.uid,
+                gid: c.gid,
+                mode: c.mode_bits(),
+            });
             self.judge_access(user, &path, &subject, owner, report);
         }
     }
@@ -365,14 +376,14 @@ impl Checker<'_> {
             let message = match owner {
                 Some(o) => format!(
                     "{} listening sockets are bound as {shown}: pid {} ({}) owns the file; {} \
-                     listen on a socket whose file was replaced, and get no requests",
+                     on a socket whose file was replaced, and get no requests",
                     inodes.len(),
                     o.pid,
                     o.command,
-                    if others.is_empty() {
-                        "processes not visible to this user".to_string()
-                    } else {
-                        others.join(", ")
+                    match others.len() {
+                        0 => "processes not visible to this user listen".to_string(),
+                        1 => format!("{} listens", others[0]),
+                        _ => format!("{} listen", others.join(", ")),
                     }
                 ),
                 None => format!(
@@ -433,7 +444,8 @@ impl Checker<'_> {
             match connect_as(path, user) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    self.notes.push(format!("could not connect as {}: {e}", user.name));
+                    self.notes
+                        .push(format!("could not connect as {}: {e}", user.name));
                     None
                 }
             }
@@ -462,7 +474,19 @@ impl Checker<'_> {
         let confirmed = matches!(connect_result, Some(Err(Errno::EACCES | Errno::EPERM)));
         match denial {
             Some(d) => {
-                let mut finding = access::denial_finding(path, &d, &user.name, subject);
+                let backend = if report.listeners.is_empty() {
+                    access::Backend::Unknown
+                } else if report.listeners.iter().any(|l| {
+                    self.snapshot
+                        .processes
+                        .get(&l.pid)
+                        .is_some_and(|p| p.software == Software::PhpFpm)
+                }) {
+                    access::Backend::PhpFpm
+                } else {
+                    access::Backend::Other
+                };
+                let mut finding = access::denial_finding(path, &d, &user.name, subject, backend);
                 if confirmed {
                     finding.message.push_str(&format!(
                         " (confirmed: connect() as {} failed with EACCES)",
@@ -611,11 +635,10 @@ impl Checker<'_> {
             .iter()
             .filter(|l| l.inode == listener.inode)
             .collect();
-        let who = holders
-            .first()
-            .map_or_else(|| "a process this user cannot see".to_string(), |h| {
-                format!("{} (pid {})", h.command, h.pid)
-            });
+        let who = holders.first().map_or_else(
+            || "a process this user cannot see".to_string(),
+            |h| format!("{} (pid {})", h.command, h.pid),
+        );
         if let Some(restriction) = self.fpm_allowed_clients(&holders, listener.port) {
             self.findings.push(Finding::new(
                 &codes::TCP_EXPOSED_RESTRICTED,
@@ -649,7 +672,9 @@ impl Checker<'_> {
 
     /// The `listen.allowed_clients` of the php-fpm pool holding this port.
     fn fpm_allowed_clients(&self, holders: &[&Listener], port: u16) -> Option<String> {
-        let holder = holders.iter().find_map(|h| self.snapshot.processes.get(&h.pid))?;
+        let holder = holders
+            .iter()
+            .find_map(|h| self.snapshot.processes.get(&h.pid))?;
         if holder.software != Software::PhpFpm {
             return None;
         }
@@ -727,11 +752,7 @@ impl Checker<'_> {
                     user,
                     command,
                     inode,
-                    address: self
-                        .snapshot
-                        .listeners
-                        .describe(inode)
-                        .unwrap_or_default(),
+                    address: self.snapshot.listeners.describe(inode).unwrap_or_default(),
                     owns_path: if inodes.len() > 1 {
                         owner_inode.map(|o| o == inode)
                     } else {

@@ -49,7 +49,12 @@ fn render_target(
 ) -> io::Result<()> {
     writeln!(out, "{} {}", "socket".bold(), sanitize::escape(&t.target))?;
     if let Some(link) = &t.symlink_target {
-        writeln!(out, "{}symlink to {}", label("path"), sanitize::escape(link))?;
+        writeln!(
+            out,
+            "{}symlink to {}",
+            label("path"),
+            sanitize::escape(link)
+        )?;
     }
     if !t.components.is_empty() {
         let mut table = Table::new();
