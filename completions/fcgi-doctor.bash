@@ -28,6 +28,12 @@ _fcgi__doctor() {
             fcgi__doctor,probe)
                 cmd="fcgi__doctor__subcmd__probe"
                 ;;
+            fcgi__doctor,ps)
+                cmd="fcgi__doctor__subcmd__ps"
+                ;;
+            fcgi__doctor,socket)
+                cmd="fcgi__doctor__subcmd__socket"
+                ;;
             fcgi__doctor__subcmd__help,explain)
                 cmd="fcgi__doctor__subcmd__help__subcmd__explain"
                 ;;
@@ -40,6 +46,12 @@ _fcgi__doctor() {
             fcgi__doctor__subcmd__help,probe)
                 cmd="fcgi__doctor__subcmd__help__subcmd__probe"
                 ;;
+            fcgi__doctor__subcmd__help,ps)
+                cmd="fcgi__doctor__subcmd__help__subcmd__ps"
+                ;;
+            fcgi__doctor__subcmd__help,socket)
+                cmd="fcgi__doctor__subcmd__help__subcmd__socket"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +59,7 @@ _fcgi__doctor() {
 
     case "${cmd}" in
         fcgi__doctor)
-            opts="-q -h -V --format --color --quiet --help --version probe logs explain help"
+            opts="-q -h -V --format --color --quiet --help --version probe logs socket ps explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -91,7 +103,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__help)
-            opts="probe logs explain help"
+            opts="probe logs socket ps explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,6 +159,34 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__help__subcmd__probe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__help__subcmd__ps)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__help__subcmd__socket)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -246,6 +286,70 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --as-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__ps)
+            opts="-a -q -h -V --all --watch --web-user --proc-root --format --color --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --web-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proc-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__socket)
+            opts="-q -h -V --web-user --proc-root --format --color --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --web-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proc-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -35,6 +35,8 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s h -l help -d 'P
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l connect-timeout -d 'Deadline for establishing the connection (500ms, 2s, 1m)' -r
@@ -76,6 +78,30 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s v -l ve
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l web-user -d 'Check access for this user instead of the detected web server user' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l watch -d 'Watch for this long (5s, 1m) and report processes that die and restart' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l web-user -d 'Check socket access for this user instead of the detected web server user' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s a -l all -d 'Show identical siblings one by one instead of collapsing them into `N*[...]`'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
 jsonl\t''"
@@ -86,7 +112,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l all 
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

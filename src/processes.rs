@@ -109,7 +109,8 @@ pub struct Process {
     pub user: String,
     /// Inodes of the listening sockets it holds.
     pub listening: Vec<u64>,
-    /// Sockets it holds that are not listening: client connections.
+    /// Client connections it holds that were accepted on a listening socket
+    /// (a busy php-fpm worker holds one).
     pub connections: usize,
     /// False when its file descriptors could not be read (another user's
     /// process, and we are not root).
@@ -220,9 +221,15 @@ impl Snapshot {
             let uid = proc.ids(pid).ok().map(|i| i.uid);
             let (listening, connections, fds_visible) = match proc.socket_inodes(pid) {
                 Ok(inodes) => {
-                    let (l, c): (Vec<u64>, Vec<u64>) =
-                        inodes.into_iter().partition(|&i| listeners.contains(i));
-                    (l, c.len(), true)
+                    let accepted = inodes
+                        .iter()
+                        .filter(|i| listeners.accepted.contains(i))
+                        .count();
+                    let listening = inodes
+                        .into_iter()
+                        .filter(|&i| listeners.contains(i))
+                        .collect();
+                    (listening, accepted, true)
                 }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                     hidden_fds += 1;

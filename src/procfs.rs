@@ -3,7 +3,7 @@
 //! tests can lay out a fixture tree, and every read tolerates a process that
 //! vanishes or hides itself while being read: it is skipped, or counted as unseen.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -87,6 +87,11 @@ impl TcpListener {
 pub struct Listeners {
     pub unix: HashMap<u64, UnixSocket>,
     pub tcp: HashMap<u64, TcpListener>,
+    /// Connections accepted on a listening socket, by inode: what a busy worker
+    /// holds. A unix connection carries its listener's name; a TCP one its
+    /// local port. Other sockets a process holds (a log stream to journald, a
+    /// database connection) are not in here.
+    pub accepted: HashSet<u64>,
 }
 
 impl Listeners {
@@ -222,19 +227,42 @@ impl ProcFs {
         let mut listeners = Listeners::default();
         let net = self.root.join("net");
         if let Ok(text) = fs::read_to_string(net.join("unix")) {
-            listeners.unix = parse_net_unix(&text)
+            let sockets = parse_net_unix(&text);
+            let names: HashSet<&str> = sockets
+                .iter()
+                .filter(|s| s.listening && !s.path.is_empty())
+                .map(|s| s.path.as_str())
+                .collect();
+            listeners.accepted = sockets
+                .iter()
+                .filter(|s| !s.listening && names.contains(s.path.as_str()))
+                .map(|s| s.inode)
+                .collect();
+            listeners.unix = sockets
                 .into_iter()
                 .filter(|s| s.listening)
                 .map(|s| (s.inode, s))
                 .collect();
         }
+        let mut established = Vec::new();
         for file in ["tcp", "tcp6"] {
             if let Ok(text) = fs::read_to_string(net.join(file)) {
-                listeners
-                    .tcp
-                    .extend(parse_net_tcp(&text).into_iter().map(|l| (l.inode, l)));
+                for entry in parse_net_tcp(&text) {
+                    if entry.listening {
+                        listeners.tcp.insert(entry.socket.inode, entry.socket);
+                    } else {
+                        established.push(entry.socket);
+                    }
+                }
             }
         }
+        let ports: HashSet<u16> = listeners.tcp.values().map(|l| l.port).collect();
+        listeners.accepted.extend(
+            established
+                .into_iter()
+                .filter(|c| ports.contains(&c.port) && c.inode != 0)
+                .map(|c| c.inode),
+        );
         listeners
     }
 
@@ -348,22 +376,34 @@ fn parse_net_unix(text: &str) -> Vec<UnixSocket> {
         .collect()
 }
 
-/// `sl local_address rem_address st ... uid timeout inode`, LISTEN entries only.
-fn parse_net_tcp(text: &str) -> Vec<TcpListener> {
+/// A line of `/proc/net/tcp`: the local end, and whether it listens.
+struct TcpEntry {
+    socket: TcpListener,
+    listening: bool,
+}
+
+/// `sl local_address rem_address st ... uid timeout inode`: LISTEN entries and
+/// ESTABLISHED ones (whose local end is what a server accepted).
+fn parse_net_tcp(text: &str) -> Vec<TcpEntry> {
     const LISTEN: &str = "0A";
+    const ESTABLISHED: &str = "01";
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.get(3) != Some(&LISTEN) {
+            let state = *f.get(3)?;
+            if state != LISTEN && state != ESTABLISHED {
                 return None;
             }
             let (addr, port) = f.get(1)?.split_once(':')?;
-            Some(TcpListener {
-                address: parse_hex_address(addr)?,
-                port: u16::from_str_radix(port, 16).ok()?,
-                uid: f.get(7)?.parse().ok()?,
-                inode: f.get(9)?.parse().ok()?,
+            Some(TcpEntry {
+                socket: TcpListener {
+                    address: parse_hex_address(addr)?,
+                    port: u16::from_str_radix(port, 16).ok()?,
+                    uid: f.get(7)?.parse().ok()?,
+                    inode: f.get(9)?.parse().ok()?,
+                },
+                listening: state == LISTEN,
             })
         })
         .collect()
@@ -457,6 +497,15 @@ pub mod fixture {
             self.write_unix();
         }
 
+        /// A connection accepted on the socket bound as `path` (or, with an
+        /// empty path, any other unix socket).
+        pub fn connected(&mut self, inode: u64, path: &str) {
+            self.unix.push(format!(
+                "0000000000000000: 00000003 00000000 00000000 0001 03 {inode} {path}"
+            ));
+            self.write_unix();
+        }
+
         pub fn add(&self, p: Proc<'_>) {
             let d = self.dir.path().join(p.pid.to_string());
             std::fs::create_dir_all(d.join("fd")).unwrap();
@@ -485,11 +534,10 @@ pub mod fixture {
             }
             std::fs::write(d.join("cmdline"), cmdline).unwrap();
             for (fd, inode) in p.sockets.iter().enumerate() {
-                symlink(
-                    format!("socket:[{inode}]"),
-                    d.join("fd").join(fd.to_string()),
-                )
-                .unwrap();
+                let link = d.join("fd").join(fd.to_string());
+                // Adding a pid again replaces it.
+                let _ = std::fs::remove_file(&link);
+                symlink(format!("socket:[{inode}]"), link).unwrap();
             }
         }
     }
@@ -570,8 +618,14 @@ mod tests {
             0: 0100007F:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0\n\
             1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000    33        0 2222 1 0\n\
             2: 0100007F:2328 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 3333 1 0\n";
-        let l = parse_net_tcp(text);
-        assert_eq!(l.len(), 2);
+        let all = parse_net_tcp(text);
+        assert_eq!(all.len(), 3);
+        assert!(!all[2].listening, "an accepted connection on port 9000");
+        let l: Vec<TcpListener> = all
+            .into_iter()
+            .filter(|e| e.listening)
+            .map(|e| e.socket)
+            .collect();
         assert_eq!(l[0].endpoint(), "127.0.0.1:9000");
         assert!(!l[0].is_exposed());
         assert_eq!(l[1].endpoint(), "0.0.0.0:8080");
@@ -580,7 +634,7 @@ mod tests {
         let v6 = "  sl  local_address                         remote_address                        st\n\
             0: 00000000000000000000000001000000:2328 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1\n\
             1: 00000000000000000000000000000000:2328 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5555 1\n";
-        let l = parse_net_tcp(v6);
+        let l: Vec<TcpListener> = parse_net_tcp(v6).into_iter().map(|e| e.socket).collect();
         assert_eq!(l[0].endpoint(), "[::1]:9000");
         assert!(!l[0].is_exposed());
         assert_eq!(l[1].endpoint(), "[::]:9000");

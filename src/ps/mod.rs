@@ -375,4 +375,39 @@ mod tests {
             .expect("FD4006");
         assert_eq!(f.subject, "unix:/run/single.sock");
     }
+
+    #[test]
+    fn a_pool_is_saturated_only_when_every_worker_holds_a_client() {
+        let mut fake = FakeProc::new();
+        let conf = fake.root().join("php-fpm.conf");
+        std::fs::write(&conf, "[www]\npm = dynamic\npm.max_children = 2\n").unwrap();
+        let title = format!("php-fpm: master process ({})", conf.display());
+        fake.listening(5000, "/run/php/www.sock");
+        // Worker 101 serves a client; worker 102 only has a journald stream.
+        fake.connected(5001, "/run/php/www.sock");
+        fake.connected(5002, "");
+        fake.add(Proc {
+            sockets: &[5000],
+            ..proc(100, 1, "php-fpm8.2", 0, &[title.as_str()])
+        });
+        fake.add(Proc {
+            sockets: &[5000, 5001],
+            ..proc(101, 100, "php-fpm8.2", 33, &["php-fpm: pool www"])
+        });
+        fake.add(Proc {
+            sockets: &[5000, 5002],
+            ..proc(102, 100, "php-fpm8.2", 33, &["php-fpm: pool www"])
+        });
+        let report = run(&settings(&fake)).unwrap();
+        assert!(!codes(&report).contains(&"FD4004"), "{:?}", codes(&report));
+        fake.connected(5003, "/run/php/www.sock");
+        fake.add(Proc {
+            sockets: &[5000, 5002, 5003],
+            ..proc(102, 100, "php-fpm8.2", 33, &["php-fpm: pool www"])
+        });
+        let report = run(&settings(&fake)).unwrap();
+        let f = report.findings.iter().find(|f| f.code == "FD4004").unwrap();
+        assert_eq!(f.subject, "pool www");
+        assert_eq!(report.processes[0].children[1].connections, 1);
+    }
 }

@@ -403,10 +403,12 @@ impl Checker<'_> {
         let root_apps: Vec<&Listener> = report
             .listeners
             .iter()
+            // Only processes known to run application code: a root-owned
+            // holder may be systemd's socket activation or a process manager.
             .filter(|l| {
                 self.snapshot.processes.get(&l.pid).is_some_and(|p| {
                     p.uid == Some(0) && matches!(p.role, Role::App | Role::PoolWorker)
-                }) || (!self.snapshot.processes.contains_key(&l.pid) && l.user == "root")
+                })
             })
             .collect();
         if let Some(first) = root_apps.first() {

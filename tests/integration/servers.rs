@@ -17,6 +17,10 @@ pub struct Server {
 }
 
 impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL, the way a crash or the OOM killer ends a process.
     pub fn kill_hard(&mut self) {
         let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
@@ -256,6 +260,48 @@ def app(environ, start_response):
 
 WSGIServer(app, bindAddress=sys.argv[1]).run()
 "#;
+
+/// Starts php-fpm with `pools` (pool sections, `{d}` replaced by `dir`) and
+/// waits until `ready` holds.
+pub fn start_php_fpm_with(
+    binary: &Path,
+    dir: &Path,
+    pools: &str,
+    ready: impl Fn() -> bool,
+) -> Server {
+    let d = dir.display().to_string();
+    let conf = format!(
+        "[global]\npid = {d}/php-fpm.pid\nerror_log = {d}/php-fpm.log\ndaemonize = no\n\n{}",
+        pools.replace("{d}", &d)
+    );
+    let conf_path = dir.join("php-fpm.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg("-F").arg("-y").arg(&conf_path);
+    let mut server = spawn("php-fpm", &mut cmd, &dir.join("php-fpm.out"));
+    server.log = dir.join("php-fpm.log");
+    wait_ready(&mut server, ready);
+    server
+}
+
+/// Starts a Python script `source` (saved as `name` in `dir`) with `args`, and
+/// waits until `ready` holds.
+pub fn start_python(
+    python: &Path,
+    dir: &Path,
+    name: &str,
+    source: &str,
+    args: &[&str],
+    ready: impl Fn() -> bool,
+) -> Server {
+    let script = dir.join(name);
+    std::fs::write(&script, source).unwrap();
+    let log = dir.join(format!("{name}.out"));
+    let mut server = spawn("python", Command::new(python).arg(&script).args(args), &log);
+    server.log = log;
+    wait_ready(&mut server, ready);
+    server
+}
 
 /// Starts the flup WSGI app on a unix socket in `dir`.
 pub fn start_flup(python: &Path, dir: &Path) -> (Server, PathBuf) {

@@ -52,6 +52,7 @@ impl Run {
 pub struct Cmd {
     cmd: Command,
     memory_limit: Option<u64>,
+    as_nobody: bool,
 }
 
 pub fn fcgi_doctor<I, S>(args: I) -> Cmd
@@ -69,6 +70,7 @@ where
     Cmd {
         cmd,
         memory_limit: None,
+        as_nobody: false,
     }
 }
 
@@ -89,6 +91,12 @@ impl Cmd {
         self
     }
 
+    /// Runs it as the unprivileged user nobody (the caller must be root).
+    pub fn run_as_nobody(mut self) -> Self {
+        self.as_nobody = true;
+        self
+    }
+
     pub fn run(self) -> Run {
         self.run_with_input(b"")
     }
@@ -103,6 +111,17 @@ impl Cmd {
                         limit,
                     )
                     .map_err(std::io::Error::from)
+                });
+            }
+        }
+        if self.as_nobody {
+            unsafe {
+                self.cmd.pre_exec(|| {
+                    use nix::unistd::{setgid, setgroups, setuid, Gid, Uid};
+                    setgroups(&[])
+                        .and_then(|()| setgid(Gid::from_raw(65534)))
+                        .and_then(|()| setuid(Uid::from_raw(65534)))
+                        .map_err(std::io::Error::from)
                 });
             }
         }
