@@ -19,6 +19,7 @@ pub mod registry;
 pub mod report;
 pub mod sanitize;
 pub mod settings;
+mod sockdiag;
 pub mod socket;
 mod text;
 pub mod webuser;

@@ -210,6 +210,7 @@ impl Snapshot {
         let mut names = UserNames::default();
         let mut hidden_fds = 0;
         let mut processes = BTreeMap::new();
+        let mut held: HashMap<u32, Vec<u64>> = HashMap::new();
         for (pid, software) in selected {
             let Some(stat) = all.get(&pid).cloned() else {
                 continue;
@@ -221,15 +222,13 @@ impl Snapshot {
             let uid = proc.ids(pid).ok().map(|i| i.uid);
             let (listening, connections, fds_visible) = match proc.socket_inodes(pid) {
                 Ok(inodes) => {
-                    let accepted = inodes
-                        .iter()
-                        .filter(|i| listeners.accepted.contains(i))
-                        .count();
                     let listening = inodes
-                        .into_iter()
+                        .iter()
+                        .copied()
                         .filter(|&i| listeners.contains(i))
                         .collect();
-                    (listening, accepted, true)
+                    held.insert(pid, inodes);
+                    (listening, 0, true)
                 }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                     hidden_fds += 1;
@@ -254,6 +253,30 @@ impl Snapshot {
                     stat,
                 },
             );
+        }
+        // A worker holding a socket that is neither unix nor listening may be
+        // serving a TCP client: only then is the connection table read.
+        let mut listeners = listeners;
+        let tcp_client = held.iter().any(|(pid, inodes)| {
+            processes.get(pid).is_some_and(|p: &Process| {
+                matches!(
+                    p.software,
+                    Software::PhpFpm | Software::PhpCgi | Software::Fcgiwrap
+                ) || p.software.is_interpreter()
+            }) && inodes
+                .iter()
+                .any(|i| !listeners.unix_all.contains(i) && !listeners.contains(*i))
+        });
+        if tcp_client && !listeners.tcp.is_empty() {
+            proc.add_accepted_tcp(&mut listeners);
+        }
+        for (pid, inodes) in &held {
+            if let Some(p) = processes.get_mut(pid) {
+                p.connections = inodes
+                    .iter()
+                    .filter(|i| listeners.accepted.contains(i))
+                    .count();
+            }
         }
         assign_roles(&mut processes);
         Ok(Self {
@@ -337,13 +360,19 @@ pub struct Holders {
 }
 
 /// A Python, Perl or Ruby process is a FastCGI app when its command line or
-/// its script says so: flup, `.fcgi` scripts, FCGI modules.
+/// its script says so: flup, `.fcgi` scripts, the FCGI modules. Loose matches
+/// would pull in unrelated programs (and everything they start), so the words
+/// are specific.
 fn speaks_fastcgi(args: &[String]) -> bool {
-    let mentions = |s: &str| {
-        let s = s.to_ascii_lowercase();
-        s.contains("fcgi") || s.contains("flup") || s.contains("fastcgi")
+    let in_args = |a: &String| {
+        let a = a.to_ascii_lowercase();
+        a.ends_with(".fcgi")
+            || a.contains("flup")
+            || a.contains("fastcgi")
+            || a.starts_with("-mfcgi")
+            || a == "fcgi"
     };
-    if args.iter().any(|a| mentions(a)) {
+    if args.iter().any(in_args) {
         return true;
     }
     // The script is the first argument that names a file; read its head.
@@ -351,7 +380,24 @@ fn speaks_fastcgi(args: &[String]) -> bool {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .take(2)
-        .any(|a| script_head(a).is_some_and(|head| mentions(&head)))
+        .any(|a| script_head(a).is_some_and(|head| script_speaks_fastcgi(&head)))
+}
+
+/// What a FastCGI script imports: flup, Python's `fcgi`, Perl's `FCGI` and
+/// `CGI::Fast`, Ruby's `fcgi`.
+fn script_speaks_fastcgi(head: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "flup",
+        "fastcgi",
+        "import fcgi",
+        "from fcgi",
+        "use fcgi",
+        "cgi::fast",
+        "require 'fcgi'",
+        "require \"fcgi\"",
+    ];
+    let head = head.to_ascii_lowercase();
+    WORDS.iter().any(|w| head.contains(w))
 }
 
 fn script_head(path: &str) -> Option<String> {
@@ -475,6 +521,12 @@ mod tests {
         assert!(speaks_fastcgi(&args(&["python3", "/srv/app/app.fcgi"])));
         assert!(speaks_fastcgi(&args(&["perl", "-MFCGI", "x.pl"])));
         assert!(!speaks_fastcgi(&args(&["python3", "-m", "http.server"])));
+        // The tool's own name is not evidence.
+        assert!(!speaks_fastcgi(&args(&[
+            "python3",
+            "-",
+            "/usr/bin/fcgi-doctor"
+        ])));
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("server.py");
         std::fs::write(&script, "from flup.server.fcgi import WSGIServer\n").unwrap();

@@ -92,6 +92,8 @@ pub struct Listeners {
     /// local port. Other sockets a process holds (a log stream to journald, a
     /// database connection) are not in here.
     pub accepted: HashSet<u64>,
+    /// Every unix socket inode, to tell unix sockets from the others.
+    pub unix_all: HashSet<u64>,
 }
 
 impl Listeners {
@@ -233,6 +235,7 @@ impl ProcFs {
                 .filter(|s| s.listening && !s.path.is_empty())
                 .map(|s| s.path.as_str())
                 .collect();
+            listeners.unix_all = sockets.iter().map(|s| s.inode).collect();
             listeners.accepted = sockets
                 .iter()
                 .filter(|s| !s.listening && names.contains(s.path.as_str()))
@@ -244,26 +247,55 @@ impl ProcFs {
                 .map(|s| (s.inode, s))
                 .collect();
         }
-        let mut established = Vec::new();
-        for file in ["tcp", "tcp6"] {
-            if let Ok(text) = fs::read_to_string(net.join(file)) {
-                for entry in parse_net_tcp(&text) {
-                    if entry.listening {
-                        listeners.tcp.insert(entry.socket.inode, entry.socket);
-                    } else {
-                        established.push(entry.socket);
-                    }
-                }
-            }
-        }
+        listeners.tcp = self
+            .tcp_sockets(crate::sockdiag::LISTEN)
+            .into_iter()
+            .map(|l| (l.inode, l))
+            .collect();
+        listeners
+    }
+
+    /// Adds the TCP connections accepted on a listening port to
+    /// `listeners.accepted`. Costly (the whole connection table is walked), so
+    /// only called when a worker holds a socket that is not a unix one.
+    pub fn add_accepted_tcp(&self, listeners: &mut Listeners) {
         let ports: HashSet<u16> = listeners.tcp.values().map(|l| l.port).collect();
         listeners.accepted.extend(
-            established
+            self.tcp_sockets(crate::sockdiag::ESTABLISHED)
                 .into_iter()
                 .filter(|c| ports.contains(&c.port) && c.inode != 0)
                 .map(|c| c.inode),
         );
-        listeners
+    }
+
+    /// TCP sockets in `states`: from sock_diag for the real `/proc`, from the
+    /// text tables for a fixture or when netlink is unavailable.
+    fn tcp_sockets(&self, states: u32) -> Vec<TcpListener> {
+        if self.root == Path::new("/proc") {
+            if let Ok(found) = crate::sockdiag::tcp_sockets(states) {
+                return found;
+            }
+        }
+        let want_listen = states & crate::sockdiag::LISTEN != 0;
+        let want_established = states & crate::sockdiag::ESTABLISHED != 0;
+        let mut found = Vec::new();
+        for file in ["tcp", "tcp6"] {
+            if let Ok(text) = fs::read_to_string(self.root.join("net").join(file)) {
+                found.extend(
+                    parse_net_tcp(&text)
+                        .into_iter()
+                        .filter(|e| {
+                            if e.listening {
+                                want_listen
+                            } else {
+                                want_established
+                            }
+                        })
+                        .map(|e| e.socket),
+                );
+            }
+        }
+        found
     }
 
     /// Every socket inode in `/proc/net/unix`, listening or not.
@@ -278,10 +310,12 @@ fn read_small<'a>(path: &Path, buf: &'a mut [u8]) -> io::Result<&'a str> {
     let mut len = 0;
     while len < buf.len() {
         let n = file.read(&mut buf[len..])?;
-        if n == 0 {
+        len += n;
+        // procfs hands a one-record file over in one read: a short read is
+        // the end, and asking again would cost a second system call.
+        if n == 0 || len < buf.len() {
             break;
         }
-        len += n;
     }
     std::str::from_utf8(&buf[..len])
         .or_else(|e| std::str::from_utf8(&buf[..e.valid_up_to()]))

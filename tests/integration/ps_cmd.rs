@@ -201,26 +201,41 @@ fn a_pool_with_every_worker_busy_is_at_max_children() {
     // The slow pool has one worker: one sleeping request fills it.
     let slow = fpm.slow_sock.display().to_string();
     let sleep = fpm.docroot.join("sleep.php").display().to_string();
-    let busy = std::thread::spawn(move || {
-        fcgi_doctor([
-            "probe",
-            &slow,
-            "--script-filename",
-            &sleep,
-            "--timeout",
-            "15s",
-        ])
-        .run()
-    });
+    // And the one worker of the TCP pool: its client is a TCP connection.
+    let tcp = fpm.tcp.clone();
+    let busy: Vec<_> = [slow, tcp]
+        .into_iter()
+        .map(|target| {
+            let sleep = sleep.clone();
+            std::thread::spawn(move || {
+                fcgi_doctor([
+                    "probe",
+                    &target,
+                    "--script-filename",
+                    &sleep,
+                    "--timeout",
+                    "15s",
+                ])
+                .run()
+            })
+        })
+        .collect();
     let run = ps_until(&[], Duration::from_secs(5), |r| {
-        !findings_with(r, "FD4004", &conf).is_empty()
+        findings_with(r, "FD4004", &conf).len() == 2
     });
     let found = findings_with(&run, "FD4004", &conf);
-    assert_eq!(found.len(), 1, "{}", run.stdout);
-    assert_eq!(found[0]["subject"], "pool slow");
+    let mut subjects: Vec<&str> = found
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, ["pool slow", "pool tcp"], "{}", run.stdout);
     assert_eq!(found[0]["class"], "capacity_exhaustion");
-    assert!(findings_with(&run, "FD4004", "pool www").is_empty());
-    assert_eq!(busy.join().unwrap().code, 0);
+    // The www pool's two workers are idle.
+    assert!(!found.iter().any(|f| f["subject"] == "pool www"));
+    for b in busy {
+        assert_eq!(b.join().unwrap().code, 0);
+    }
 }
 
 #[test]
@@ -296,7 +311,7 @@ fn an_app_that_does_not_reap_its_children_leaves_zombies() {
     let app = servers::start_python(
         std::path::Path::new("python3"),
         dir.path(),
-        "zombie-fcgi.py",
+        "zombie.fcgi",
         ZOMBIE_APP,
         &[sock.to_str().unwrap()],
         || s.exists(),
@@ -335,7 +350,7 @@ fn watch_catches_an_app_that_keeps_dying() {
     let supervisor = servers::start_python(
         std::path::Path::new("python3"),
         dir.path(),
-        "crashloop-fcgi.py",
+        "crashloop.fcgi",
         CRASH_LOOP_SUPERVISOR,
         &[sock.to_str().unwrap()],
         || s.exists(),

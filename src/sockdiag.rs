@@ -1,0 +1,165 @@
+//! TCP sockets by state, from the kernel's sock_diag netlink interface.
+//!
+//! `/proc/net/tcp` walks every bucket of the established-connection table on
+//! every read: about 2 ms per read on this project's 24 GiB test machine, more
+//! than all the rest of `ps`. Asking sock_diag for LISTEN sockets walks only
+//! the listening table. Callers fall back to `/proc/net/tcp` when this fails.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{
+    self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
+};
+
+use crate::procfs::TcpListener;
+
+pub const LISTEN: u32 = 1 << 10;
+pub const ESTABLISHED: u32 = 1 << 1;
+
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_DUMP: u16 = 0x300;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const HEADER: usize = 16;
+/// `struct inet_diag_msg`: family, state, timer, retrans, a 48-byte
+/// `inet_diag_sockid`, then expires, rqueue, wqueue, uid, inode.
+const DIAG_MSG: usize = 72;
+
+/// The TCP sockets (IPv4 and IPv6) in any of `states` (a bit mask of
+/// `1 << TCP_STATE`), with their local address, uid and inode.
+pub fn tcp_sockets(states: u32) -> io::Result<Vec<TcpListener>> {
+    let fd = socket::socket(
+        AddressFamily::Netlink,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkSockDiag,
+    )?;
+    // A kernel that never answers must not hang the tool.
+    socket::setsockopt(
+        &fd,
+        socket::sockopt::ReceiveTimeout,
+        &nix::sys::time::TimeVal::new(1, 0),
+    )?;
+    let mut found = Vec::new();
+    for (seq, family) in [(1u32, nix::libc::AF_INET), (2, nix::libc::AF_INET6)] {
+        let request = request(seq, family as u8, states);
+        socket::sendto(
+            fd.as_raw_fd(),
+            &request,
+            &NetlinkAddr::new(0, 0),
+            MsgFlags::empty(),
+        )?;
+        read_dump(fd.as_raw_fd(), &mut found)?;
+    }
+    Ok(found)
+}
+
+fn request(seq: u32, family: u8, states: u32) -> Vec<u8> {
+    let len = (HEADER + 56) as u32;
+    let mut r = Vec::with_capacity(len as usize);
+    r.extend_from_slice(&len.to_ne_bytes());
+    r.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    r.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    r.extend_from_slice(&seq.to_ne_bytes());
+    r.extend_from_slice(&0u32.to_ne_bytes());
+    // struct inet_diag_req_v2: family, protocol, ext, pad, states, sockid.
+    r.extend_from_slice(&[family, nix::libc::IPPROTO_TCP as u8, 0, 0]);
+    r.extend_from_slice(&states.to_ne_bytes());
+    r.extend_from_slice(&[0u8; 48]);
+    r
+}
+
+fn read_dump(fd: i32, found: &mut Vec<TcpListener>) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = socket::recv(fd, &mut buf, MsgFlags::empty())?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "sock_diag closed",
+            ));
+        }
+        let mut off = 0;
+        while off + HEADER <= n {
+            let len = u32_at(&buf, off) as usize;
+            let kind = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
+            if len < HEADER || off + len > n {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "bad netlink message",
+                ));
+            }
+            match kind {
+                NLMSG_DONE => return Ok(()),
+                NLMSG_ERROR => {
+                    let errno = i32::from_ne_bytes(
+                        buf[off + HEADER..off + HEADER + 4]
+                            .try_into()
+                            .unwrap_or([0; 4]),
+                    );
+                    return Err(io::Error::from_raw_os_error(errno.saturating_abs()));
+                }
+                _ if len >= HEADER + DIAG_MSG => {
+                    if let Some(s) = parse_msg(&buf[off + HEADER..off + len]) {
+                        found.push(s);
+                    }
+                }
+                _ => {}
+            }
+            off += (len + 3) & !3;
+        }
+    }
+}
+
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+fn parse_msg(m: &[u8]) -> Option<TcpListener> {
+    let family = i32::from(*m.first()?);
+    let port = u16::from_be_bytes([*m.get(4)?, *m.get(5)?]);
+    let src = m.get(8..24)?;
+    let address = if family == nix::libc::AF_INET {
+        IpAddr::V4(Ipv4Addr::new(src[0], src[1], src[2], src[3]))
+    } else {
+        let bytes: [u8; 16] = src.try_into().ok()?;
+        IpAddr::V6(Ipv6Addr::from(bytes))
+    };
+    Some(TcpListener {
+        address,
+        port,
+        uid: u32_at(m, 64),
+        inode: u64::from(u32_at(m, 68)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_listener_of_this_process() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let found = tcp_sockets(LISTEN).unwrap();
+        let mine = found
+            .iter()
+            .find(|s| s.port == port)
+            .expect("the listener is in the dump");
+        assert_eq!(mine.address, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert!(mine.inode > 0);
+    }
+
+    #[test]
+    fn finds_both_ends_of_an_established_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_server, _) = listener.accept().unwrap();
+        let found = tcp_sockets(ESTABLISHED).unwrap();
+        assert!(found.iter().any(|s| s.port == port), "the accepted end");
+    }
+}
