@@ -155,6 +155,13 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the process table. Fails only when `/proc` itself cannot be read.
     pub fn take(proc: &ProcFs) -> io::Result<Self> {
+        Self::take_with(proc, true)
+    }
+
+    /// Like [`Snapshot::take`]; without `fd0_apps`, applications known only by
+    /// the listening socket on their fd 0 are not looked for (one `readlink`
+    /// per process saved; `socket` finds them as holders anyway).
+    pub fn take_with(proc: &ProcFs, fd0_apps: bool) -> io::Result<Self> {
         let uptime = proc.uptime()?;
         let listeners = proc.listeners();
         let as_root = nix::unistd::geteuid().is_root();
@@ -166,7 +173,8 @@ impl Snapshot {
             let Ok(stat) = proc.stat(pid) else { continue };
             // spawn-fcgi and mod_fcgid hand the listening socket over as fd 0.
             let fd0_listens = || {
-                stat.ppid != 2
+                fd0_apps
+                    && stat.ppid != 2
                     && pid != 2
                     && proc
                         .fd0_socket(pid)

@@ -108,7 +108,7 @@ pub struct Listener {
 }
 
 pub fn run(settings: &SocketSettings) -> Result<SocketReport, String> {
-    let snapshot = Snapshot::take(&settings.proc)
+    let snapshot = Snapshot::take_with(&settings.proc, false)
         .map_err(|e| format!("cannot read the process table: {e}"))?;
     let mut notes = Vec::new();
     let web_user = match &settings.web_user {
