@@ -34,6 +34,20 @@ impl FpmConfig {
     }
 }
 
+/// The pool of a master (known by its title) that listens on `address`, as
+/// written in `listen =` (a path, or `host:port`, or a bare port).
+pub fn pool_listening_on(master_title: &str, address: &str) -> Option<Pool> {
+    let config = load(&path_from_title(master_title)?);
+    config.pools.into_iter().find(|p| {
+        p.listen.as_deref().is_some_and(|l| {
+            l == address
+                || address
+                    .rsplit_once(':')
+                    .is_some_and(|(_, port)| l == port || l.ends_with(&format!(":{port}")))
+        })
+    })
+}
+
 /// The configuration path in a master's title.
 pub fn path_from_title(title: &str) -> Option<PathBuf> {
     let rest = title.strip_prefix("php-fpm: master process (")?;
@@ -205,6 +219,25 @@ mod tests {
         assert_eq!(www.pm.as_deref(), Some("dynamic"));
         let api = config.pool("api").unwrap();
         assert_eq!(api.allowed_clients.as_deref(), Some("10.0.0.5"));
+    }
+
+    #[test]
+    fn the_pool_behind_an_address_is_found_from_the_master_title() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("php-fpm.conf");
+        std::fs::write(
+            &conf,
+            "[www]\nlisten = /run/php/www.sock\n[api]\nlisten = 9001\n",
+        )
+        .unwrap();
+        let title = format!("php-fpm: master process ({})", conf.display());
+        let www = pool_listening_on(&title, "/run/php/www.sock").unwrap();
+        assert_eq!(www.name, "www");
+        assert_eq!(
+            pool_listening_on(&title, "0.0.0.0:9001").unwrap().name,
+            "api"
+        );
+        assert!(pool_listening_on(&title, "/run/other.sock").is_none());
     }
 
     #[test]

@@ -354,6 +354,14 @@ fn unreachable_sockets(
                     p.pid(),
                     p.user
                 ));
+                if let Some(pool) = fpm_pool(snapshot, p, &socket.path) {
+                    f.fix = format!(
+                        "In pool [{}] of {}: {}",
+                        pool.name,
+                        pool.file.display(),
+                        f.fix.trim_start_matches("php-fpm pool: ")
+                    );
+                }
                 findings.push(f);
             }
         }
@@ -390,6 +398,20 @@ fn taken_over(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
             ),
         ));
     }
+}
+
+/// The php-fpm pool whose `listen =` is `address`, read from the
+/// configuration its master names.
+fn fpm_pool(snapshot: &Snapshot, p: &Process, address: &str) -> Option<fpmconf::Pool> {
+    if p.software != Software::PhpFpm {
+        return None;
+    }
+    let master = if p.role == Role::ProcessManager {
+        p
+    } else {
+        snapshot.processes.get(&p.stat.ppid)?
+    };
+    fpmconf::pool_listening_on(master.args.first()?, address)
 }
 
 fn pid_list(pids: &[u32]) -> String {

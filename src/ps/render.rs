@@ -41,8 +41,12 @@ pub fn render_human(out: &mut dyn Write, r: &PsReport) -> io::Result<()> {
     let s = &r.summary;
     writeln!(
         out,
-        "\n{} web servers, {} process managers, {} pool workers, {} apps ({} processes)",
-        s.web_servers, s.process_managers, s.pool_workers, s.apps, s.total
+        "\n{}, {}, {}, {} ({})",
+        count(s.web_servers, "web server"),
+        count(s.process_managers, "process manager"),
+        count(s.pool_workers, "pool worker"),
+        count(s.apps, "app"),
+        count(s.total, "process")
     )?;
     if let Some(u) = &r.web_user {
         writeln!(
@@ -151,6 +155,14 @@ fn row(n: &Node, command: &str) -> Vec<String> {
         listen,
         command.to_string(),
     ]
+}
+
+fn count(n: usize, what: &str) -> String {
+    match (n, what.ends_with('s')) {
+        (1, _) => format!("1 {what}"),
+        (_, true) => format!("{n} {what}es"),
+        (_, false) => format!("{n} {what}s"),
+    }
 }
 
 fn human_bytes(b: u64) -> String {

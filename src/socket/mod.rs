@@ -489,6 +489,14 @@ impl Checker<'_> {
                     access::Backend::Other
                 };
                 let mut finding = access::denial_finding(path, &d, &user.name, subject, backend);
+                if let Some(pool) = self.fpm_pool_of(report, &path.to_string_lossy()) {
+                    finding.fix = format!(
+                        "In pool [{}] of {}: {}",
+                        pool.name,
+                        pool.file.display(),
+                        finding.fix.trim_start_matches("php-fpm pool: ")
+                    );
+                }
                 if confirmed {
                     finding.message.push_str(&format!(
                         " (confirmed: connect() as {} failed with EACCES)",
@@ -670,6 +678,19 @@ impl Checker<'_> {
                 port = listener.port
             )),
         );
+    }
+
+    /// The php-fpm pool listening on `address`, when a php-fpm process holds it.
+    fn fpm_pool_of(&self, report: &TargetReport, address: &str) -> Option<fpmconf::Pool> {
+        let master = report.listeners.iter().find_map(|l| {
+            let p = self.snapshot.processes.get(&l.pid)?;
+            match (p.software, p.role) {
+                (Software::PhpFpm, Role::ProcessManager) => Some(p),
+                (Software::PhpFpm, _) => self.snapshot.processes.get(&p.stat.ppid),
+                _ => None,
+            }
+        })?;
+        fpmconf::pool_listening_on(master.args.first()?, address)
     }
 
     /// The `listen.allowed_clients` of the php-fpm pool holding this port.
