@@ -115,6 +115,9 @@ pub struct Process {
     /// False when its file descriptors could not be read (another user's
     /// process, and we are not root).
     pub fds_visible: bool,
+    /// For an Apache master: the modules it loaded that matter here (the MPM,
+    /// proxy_fcgi, fcgid, fastcgi, php).
+    pub modules: Vec<String>,
 }
 
 impl Process {
@@ -189,7 +192,10 @@ impl Snapshot {
                     args_cache.insert(pid, args);
                 }
                 Some(software) => seeds.push((pid, software)),
-                None if fd0_listens() => seeds.push((pid, Software::Other)),
+                // A script run through its #! line is named after the script.
+                None if stat.comm.ends_with(".fcgi") || fd0_listens() => {
+                    seeds.push((pid, Software::Other));
+                }
                 None => {}
             }
             all.insert(pid, stat);
@@ -245,6 +251,34 @@ impl Snapshot {
                 Err(_) => (Vec::new(), 0, true),
             };
             let pool = args.first().and_then(|t| pool_from_title(t));
+            // `app.fcgi` started through `#!/usr/bin/python3` is Python.
+            let software = match software {
+                Software::Other => args
+                    .first()
+                    .and_then(|a| a.rsplit('/').next())
+                    .and_then(Software::from_comm)
+                    .filter(|s| s.is_interpreter())
+                    .unwrap_or(Software::Other),
+                known => known,
+            };
+            let apache_master = software == Software::Apache
+                && all
+                    .get(&stat.ppid)
+                    .and_then(|s| Software::from_comm(&s.comm))
+                    != Some(Software::Apache);
+            let modules = if apache_master {
+                proc.apache_modules(pid)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|m| {
+                        m.starts_with("mpm_")
+                            || m.starts_with("php")
+                            || matches!(m.as_str(), "proxy_fcgi" | "fcgid" | "fastcgi")
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let user = uid.map_or_else(|| "?".to_string(), |u| names.user(u));
             processes.insert(
                 pid,
@@ -258,6 +292,7 @@ impl Snapshot {
                     listening,
                     connections,
                     fds_visible,
+                    modules,
                     stat,
                 },
             );
@@ -438,6 +473,18 @@ fn assign_roles(processes: &mut BTreeMap<u32, Process>) {
         .iter()
         .map(|(&pid, p)| (pid, p.software))
         .collect();
+    // A threaded Apache that loaded mod_fcgid or mod_fastcgi has one
+    // single-threaded child that is not a worker: the process manager.
+    let fcgi_pm_parents: HashSet<u32> = processes
+        .values()
+        .filter(|p| {
+            p.modules.iter().any(|m| m == "fcgid" || m == "fastcgi")
+                && p.modules
+                    .iter()
+                    .any(|m| m == "mpm_event" || m == "mpm_worker")
+        })
+        .map(|p| p.stat.pid)
+        .collect();
     for p in processes.values_mut() {
         let parent = parent_software.get(&p.stat.ppid).copied();
         let children = kids.get(&p.stat.pid).map(Vec::as_slice).unwrap_or(&[]);
@@ -458,7 +505,9 @@ fn assign_roles(processes: &mut BTreeMap<u32, Process>) {
                     }
                 } else if parent != Some(p.software) {
                     Role::WebServer
-                } else if children.iter().any(|s| !s.is_web_server()) {
+                } else if children.iter().any(|s| !s.is_web_server())
+                    || (fcgi_pm_parents.contains(&p.stat.ppid) && p.stat.threads == 1)
+                {
                     Role::ProcessManager
                 } else {
                     Role::WebWorker

@@ -211,6 +211,25 @@ impl ProcFs {
         Ok(inodes)
     }
 
+    /// The Apache modules mapped into a process, by name (`mpm_event`,
+    /// `proxy_fcgi`, `fcgid`), from `/proc/PID/maps`: what it really loaded,
+    /// whatever its configuration files say.
+    pub fn apache_modules(&self, pid: u32) -> io::Result<Vec<String>> {
+        let mut text = String::new();
+        fs::File::open(self.pid_path(pid, "maps"))?
+            .take(8 * 1024 * 1024)
+            .read_to_string(&mut text)?;
+        let mut modules: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.rsplit('/').next())
+            .filter_map(|f| f.strip_prefix("mod_")?.strip_suffix(".so"))
+            .map(str::to_string)
+            .collect();
+        modules.sort();
+        modules.dedup();
+        Ok(modules)
+    }
+
     /// The socket on file descriptor 0, if any: where FastCGI applications
     /// started by spawn-fcgi or mod_fcgid find their listening socket
     /// (`FCGI_LISTENSOCK_FILENO`).
@@ -484,6 +503,17 @@ pub mod fixture {
         pub args: &'a [&'a str],
         /// Socket inodes held, as fd 0, 1, 2...
         pub sockets: &'a [u64],
+    }
+
+    impl FakeProc {
+        /// Writes `/proc/PID/maps` naming these shared objects.
+        pub fn maps(&self, pid: u32, objects: &[&str]) {
+            let text: String = objects
+                .iter()
+                .map(|o| format!("7f0000000000-7f0000001000 r-xp 00000000 08:01 1234 {o}\n"))
+                .collect();
+            std::fs::write(self.dir.path().join(pid.to_string()).join("maps"), text).unwrap();
+        }
     }
 
     impl Default for FakeProc {

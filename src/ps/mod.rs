@@ -76,6 +76,9 @@ pub struct Node {
     pub connections: usize,
     /// False when its descriptors could not be read (not root).
     pub fds_visible: bool,
+    /// For an Apache master: the MPM and FastCGI modules it loaded
+    /// (`mpm_event`, `proxy_fcgi`, `fcgid`, `fastcgi`, `php`).
+    pub modules: Vec<String>,
     pub children: Vec<Node>,
 }
 
@@ -188,6 +191,7 @@ fn node(snapshot: &Snapshot, pid: u32, depth: usize) -> Node {
             .collect(),
         connections: p.connections,
         fds_visible: p.fds_visible,
+        modules: p.modules.clone(),
         children,
     }
 }
@@ -409,5 +413,41 @@ mod tests {
         let f = report.findings.iter().find(|f| f.code == "FD4004").unwrap();
         assert_eq!(f.subject, "pool www");
         assert_eq!(report.processes[0].children[1].connections, 1);
+    }
+
+    #[test]
+    fn an_idle_mod_fcgid_process_manager_is_told_from_the_workers() {
+        let fake = FakeProc::new();
+        fake.add(proc(
+            10,
+            1,
+            "apache2",
+            0,
+            &["/usr/sbin/apache2", "-k", "start"],
+        ));
+        fake.maps(
+            10,
+            &[
+                "/usr/lib/apache2/modules/mod_mpm_event.so",
+                "/usr/lib/apache2/modules/mod_fcgid.so",
+                "/usr/lib/apache2/modules/mod_alias.so",
+            ],
+        );
+        fake.add(proc(
+            11,
+            10,
+            "apache2",
+            33,
+            &["/usr/sbin/apache2", "-k", "start"],
+        ));
+        fake.add(Proc {
+            threads: 27,
+            ..proc(12, 10, "apache2", 33, &["/usr/sbin/apache2", "-k", "start"])
+        });
+        let report = run(&settings(&fake)).unwrap();
+        let master = &report.processes[0];
+        assert_eq!(master.modules, ["fcgid", "mpm_event"]);
+        assert_eq!(master.children[0].role, Role::ProcessManager);
+        assert_eq!(master.children[1].role, Role::WebWorker);
     }
 }

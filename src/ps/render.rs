@@ -123,8 +123,13 @@ fn command_text(n: &Node) -> String {
     } else {
         command
     };
+    let modules = if n.modules.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", n.modules.join(" ")).dimmed().to_string()
+    };
     match n.role {
-        Role::WebServer | Role::ProcessManager => command.bold().to_string(),
+        Role::WebServer | Role::ProcessManager => format!("{}{modules}", command.bold()),
         _ if n.state == 'Z' => command.red().to_string(),
         _ => command,
     }

@@ -503,6 +503,20 @@ impl Checker<'_> {
                         user.name
                     ));
                 }
+                // Who the backend runs as, beside who the web server runs as.
+                let mut served_by: Vec<&Listener> = report.listeners.iter().collect();
+                served_by.sort_by_key(|l| {
+                    self.snapshot
+                        .processes
+                        .get(&l.pid)
+                        .is_none_or(|p| p.role == Role::ProcessManager)
+                });
+                if let Some(l) = served_by.first() {
+                    finding.message.push_str(&format!(
+                        "; it is served by {} (pid {}, user {})",
+                        l.command, l.pid, l.user
+                    ));
+                }
                 self.findings.push(finding);
             }
             None if confirmed => self.findings.push(Finding::new(

@@ -3,6 +3,8 @@
 //! loops). Other tests run servers at the same time, so every assertion picks
 //! out this test's own processes by pid or path.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -469,6 +471,148 @@ fn bad_ps_arguments_are_one_line_and_unknown() {
             1,
             "{args:?}: {}",
             run.stderr
+        );
+    }
+}
+
+#[test]
+fn apache_with_mod_proxy_fcgi_in_front_of_php_fpm() {
+    if !require(is_root(), "root (Apache workers switch to www-data)") {
+        return;
+    }
+    let (Some(apache), Some(fpm_binary)) = (servers::apache_binary(), servers::php_fpm_binary())
+    else {
+        require(false, "apache2 and php-fpm");
+        return;
+    };
+    let dir = lab_dir();
+    let fpm = servers::start_php_fpm(&fpm_binary, dir.path());
+    let port = servers::free_port();
+    let body = format!(
+        "DocumentRoot {docroot}\n<Directory {docroot}>\n  Require all granted\n</Directory>\n\
+         <FilesMatch \"\\.php$\">\n  SetHandler \"proxy:unix:{sock}|fcgi://localhost\"\n</FilesMatch>\n",
+        docroot = fpm.docroot.display(),
+        sock = fpm.www_sock.display()
+    );
+    let apache = servers::start_apache(&apache, dir.path(), port, &["proxy", "proxy_fcgi"], &body);
+    // The real path works: Apache hands the request to php-fpm.
+    let status = servers::http_get(port, "/ok.php");
+    assert!(status.contains(" 200 "), "{status}\n{}", apache.log_text());
+
+    let run = ps_until(&[], Duration::from_secs(5), |r| {
+        nodes(r)
+            .iter()
+            .any(|n| n["pid"] == apache.pid() && !n["children"].as_array().unwrap().is_empty())
+    });
+    let master = node(&run, apache.pid());
+    assert_eq!(master["role"], "web_server");
+    assert_eq!(master["software"], "apache");
+    let modules = master["modules"].to_string();
+    assert!(
+        modules.contains("mpm_event") && modules.contains("proxy_fcgi"),
+        "{modules}"
+    );
+    assert!(master["listening"]
+        .to_string()
+        .contains(&format!("127.0.0.1:{port}")));
+    let worker = &master["children"][0];
+    assert_eq!(worker["role"], "web_worker");
+    assert_eq!(worker["user"], "www-data");
+    assert!(
+        worker["threads"].as_u64().unwrap() > 1,
+        "event MPM workers are threaded"
+    );
+
+    // And `socket` takes the web user from running web server workers.
+    let sock = fcgi_doctor(["socket", "--format", "json", fpm.www_sock.to_str().unwrap()]).run();
+    let user = &sock.json()["web_user"];
+    assert_eq!(user["name"], "www-data");
+    assert!(
+        user["source"].as_str().unwrap().starts_with("running "),
+        "{user}"
+    );
+    assert_eq!(sock.code, 0, "{}", sock.stdout);
+}
+
+#[test]
+fn apache_mod_fcgid_process_manager_and_its_flup_app() {
+    if !require(is_root(), "root (Apache workers switch to www-data)") {
+        return;
+    }
+    let (Some(apache), Some(python)) = (servers::apache_binary(), servers::python_with_flup())
+    else {
+        require(false, "apache2 with mod_fcgid, and python3 with flup");
+        return;
+    };
+    if !require(
+        Path::new("/usr/lib/apache2/modules/mod_fcgid.so").exists(),
+        "mod_fcgid (libapache2-mod-fcgid)",
+    ) {
+        return;
+    }
+    let dir = lab_dir();
+    let d = dir.path();
+    let apps = d.join("fcgid");
+    std::fs::create_dir(&apps).unwrap();
+    let script = apps.join("app.fcgi");
+    std::fs::write(
+        &script,
+        format!(
+            "#!{}\n{}",
+            servers::absolute_interpreter(&python).display(),
+            servers::FLUP_APP.replace(
+                "WSGIServer(app, bindAddress=sys.argv[1]).run()",
+                "WSGIServer(app).run()"
+            )
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = servers::free_port();
+    // The IPC directory is left for mod_fcgid to create (a root-owned one
+    // breaks it: real-servers.md, gotcha 3).
+    let body = format!(
+        "FcgidIPCDir {d}/fcgid-ipc\nFcgidProcessTableFile {d}/apache-run/fcgid_shm\n\
+         DocumentRoot {apps}\n<Directory {apps}>\n  Options +ExecCGI\n\
+         AddHandler fcgid-script .fcgi\n  Require all granted\n</Directory>\n",
+        d = d.display(),
+        apps = apps.display()
+    );
+    let apache = servers::start_apache(&apache, d, port, &["fcgid"], &body);
+    let status = servers::http_get(port, "/app.fcgi");
+    assert!(status.contains(" 200 "), "{status}\n{}", apache.log_text());
+
+    let ipc = format!("unix:{}/fcgid-ipc/", d.display());
+    let run = ps_until(&[], Duration::from_secs(5), |r| {
+        nodes(r)
+            .iter()
+            .any(|n| n["role"] == "app" && n["listening"].to_string().contains(&ipc))
+    });
+    let all = nodes(&run);
+    let app = all
+        .iter()
+        .find(|n| n["role"] == "app" && n["listening"].to_string().contains(&ipc))
+        .unwrap_or_else(|| panic!("no fcgid app in {}", run.stdout));
+    let _cleanup = KillOnDrop(vec![app["pid"].as_u64().unwrap() as u32]);
+    assert_eq!(app["software"], "python");
+    assert_eq!(app["user"], "www-data");
+    let manager = node(&run, app["ppid"].as_u64().unwrap() as u32);
+    assert_eq!(
+        manager["role"], "process_manager",
+        "mod_fcgid's process manager"
+    );
+    assert_eq!(manager["software"], "apache");
+    assert_eq!(manager["ppid"], apache.pid());
+    let master = node(&run, apache.pid());
+    assert!(master["modules"].to_string().contains("fcgid"), "{master}");
+    // mod_fcgid sends one request per process by design: not a finding; and
+    // www-data reaches the socket mod_fcgid made for it.
+    let socket = app["listening"][0].as_str().unwrap().to_string();
+    for code in ["FD4006", "FD1006", "FD1007"] {
+        assert!(
+            findings_with(&run, code, &socket).is_empty(),
+            "{code}: {}",
+            run.stdout
         );
     }
 }

@@ -320,6 +320,55 @@ pub fn start_flup(python: &Path, dir: &Path) -> (Server, PathBuf) {
     (server, sock)
 }
 
+/// The apache2 (or httpd) binary, when installed.
+pub fn apache_binary() -> Option<PathBuf> {
+    which("apache2")
+        .or_else(|_| which("httpd"))
+        .ok()
+        .or_else(|| Some(PathBuf::from("/usr/sbin/apache2")).filter(|p| p.is_file()))
+}
+
+/// Starts Apache 2.4 (event MPM) in `dir` on 127.0.0.1:`port`, with the extra
+/// `modules` loaded and `body` appended to the configuration. Needs root: its
+/// workers switch to www-data, as on a Debian host.
+pub fn start_apache(binary: &Path, dir: &Path, port: u16, modules: &[&str], body: &str) -> Server {
+    let d = dir.display();
+    std::fs::create_dir_all(dir.join("apache-run")).unwrap();
+    let mut load = String::new();
+    for m in ["mpm_event", "authz_core", "mime"].iter().chain(modules) {
+        load.push_str(&format!(
+            "LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"
+        ));
+    }
+    let conf = format!(
+        "ServerRoot \"{d}\"\nDefaultRuntimeDir {d}/apache-run\nPidFile {d}/apache-run/apache.pid\n\
+         Mutex file:{d}/apache-run default\n{load}User www-data\nGroup www-data\n\
+         ServerName localhost\nListen 127.0.0.1:{port}\nErrorLog {d}/apache-error.log\n\
+         LogLevel info\nTypesConfig /etc/mime.types\nStartServers 1\nServerLimit 2\n\
+         ThreadsPerChild 10\nMaxRequestWorkers 20\nMinSpareThreads 5\nMaxSpareThreads 20\n\
+         <Directory />\n  AllowOverride None\n  Require all denied\n</Directory>\n{body}\n"
+    );
+    let conf_path = dir.join("apache.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut cmd = Command::new(binary);
+    cmd.arg("-f").arg(&conf_path).arg("-DFOREGROUND");
+    let mut server = spawn("apache", &mut cmd, &dir.join("apache.out"));
+    server.log = dir.join("apache-error.log");
+    wait_ready(&mut server, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    server
+}
+
+/// The absolute path of an interpreter, for a `#!` line.
+pub fn absolute_interpreter(python: &Path) -> PathBuf {
+    let out = Command::new(python)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 /// The nginx binary, when installed.
 pub fn nginx_binary() -> Option<PathBuf> {
     which("nginx")

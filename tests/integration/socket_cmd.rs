@@ -268,7 +268,16 @@ fn real_php_fpm_pools_on_unix_and_tcp() {
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&binary, dir.path());
     let www = fpm.www_sock.to_str().unwrap();
-    let run = socket_json(&[www, &fpm.tcp], &["--web-user", "www-data"]);
+    // The workers are forked just after the sockets appear: wait for both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let run = loop {
+        let run = socket_json(&[www, &fpm.tcp], &["--web-user", "www-data"]);
+        let seen = target(&run, 0)["listeners"].as_array().map_or(0, Vec::len);
+        if seen == 3 || std::time::Instant::now() > deadline {
+            break run;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert_eq!(run.codes(), Vec::<String>::new(), "{}", run.stdout);
     assert_eq!(run.code, 0);
     let unix = target(&run, 0);
