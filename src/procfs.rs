@@ -141,6 +141,11 @@ impl ProcFs {
         }
     }
 
+    /// True for the real `/proc`, whose kernel also answers netlink queries.
+    pub fn is_live(&self) -> bool {
+        self.root == Path::new("/proc")
+    }
+
     pub fn clock_ticks(&self) -> u64 {
         self.clock_ticks
     }
@@ -290,7 +295,7 @@ impl ProcFs {
     /// TCP sockets in `states`: from sock_diag for the real `/proc`, from the
     /// text tables for a fixture or when netlink is unavailable.
     fn tcp_sockets(&self, states: u32) -> Vec<TcpListener> {
-        if self.root == Path::new("/proc") {
+        if self.is_live() {
             if let Ok(found) = crate::sockdiag::tcp_sockets(states) {
                 return found;
             }

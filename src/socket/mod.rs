@@ -297,13 +297,17 @@ impl Checker<'_> {
             return;
         }
 
-        // 3. Who listens: the kernel's table knows the name each socket was bound to.
+        // 3. Who listens. sock_diag says which listening socket is bound to this
+        // very file; the kernel's table also names the sockets bound under the
+        // same name whose file was since replaced.
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| resolved.clone());
         let names = [
             path.to_string_lossy().into_owned(),
             resolved.to_string_lossy().into_owned(),
+            canonical.to_string_lossy().into_owned(),
             given.to_string_lossy().into_owned(),
         ];
-        let inodes: HashSet<u64> = self
+        let mut inodes: HashSet<u64> = self
             .snapshot
             .listeners
             .unix
@@ -311,9 +315,18 @@ impl Checker<'_> {
             .filter(|s| names.contains(&s.path))
             .map(|s| s.inode)
             .collect();
+        let file = std::fs::metadata(&path).ok().map(|m| (m.ino(), m.dev()));
+        let bound_here: Option<HashSet<u64>> = self.unix_files().map(|files| {
+            files
+                .iter()
+                .filter(|(_, f)| Some(**f) == file)
+                .map(|(&i, _)| i)
+                .collect()
+        });
+        inodes.extend(bound_here.iter().flatten());
         let probe = connect_unix(UnixAddr::new(&path));
         let owner_pid = probe.as_ref().ok().copied().flatten();
-        report.listeners = self.listeners(&inodes, owner_pid);
+        report.listeners = self.listeners(&inodes, owner_pid, bound_here.as_ref());
         self.judge_listeners(&subject, &shown, &inodes, &probe, report);
 
         // 4. Can the web user connect? A stale file says nothing about the
@@ -561,7 +574,7 @@ impl Checker<'_> {
         let probe = connect_unix(UnixAddr::new_abstract(name));
         report.file_type = Some("abstract");
         let owner_pid = probe.as_ref().ok().copied().flatten();
-        report.listeners = self.listeners(&inodes, owner_pid);
+        report.listeners = self.listeners(&inodes, owner_pid, None);
         if inodes.is_empty() && matches!(probe, Err(Errno::ECONNREFUSED)) {
             self.findings.push(Finding::new(
                 &codes::SOCKET_MISSING,
@@ -574,10 +587,10 @@ impl Checker<'_> {
     }
 
     fn check_tcp(&mut self, host: &str, port: u16, report: &mut TargetReport) {
-        use std::net::{IpAddr, ToSocketAddrs};
+        use std::net::IpAddr;
         let subject = report.target.clone();
-        let addresses: Vec<IpAddr> = match (host, port).to_socket_addrs() {
-            Ok(a) => a.map(|a| a.ip()).collect(),
+        let addresses: Vec<IpAddr> = match resolve(host, port) {
+            Ok(a) => a,
             Err(e) => {
                 self.findings.push(Finding::new(
                     &codes::HOST_UNRESOLVED,
@@ -604,7 +617,7 @@ impl Checker<'_> {
             .map(|l| l.inode)
             .collect();
         let all: HashSet<u64> = on_port.iter().map(|l| l.inode).collect();
-        report.listeners = self.listeners(&all, None);
+        report.listeners = self.listeners(&all, None, None);
         if serving.is_empty() {
             let refused = addresses.iter().all(|a| {
                 std::net::TcpStream::connect_timeout(
@@ -733,10 +746,25 @@ impl Checker<'_> {
             .find_map(|p| p.allowed_clients.clone().filter(|c| !c.trim().is_empty()))
     }
 
-    /// Who holds each inode, in pid order; `owner_pid` is the process that
-    /// accepted our connect (its listen() credentials), which tells which of
-    /// several same-named sockets owns the file.
-    fn listeners(&mut self, inodes: &HashSet<u64>, owner_pid: Option<u32>) -> Vec<Listener> {
+    /// The file each listening unix socket is bound to, when sock_diag can
+    /// say (not for a fixture `/proc`).
+    fn unix_files(&self) -> Option<std::collections::HashMap<u64, (u64, u64)>> {
+        if !self.settings.proc.is_live() {
+            return None;
+        }
+        crate::sockdiag::unix_listener_files().ok()
+    }
+
+    /// Who holds each inode, in pid order. Which of several same-named
+    /// sockets owns the file: `bound_here` when sock_diag told, else the
+    /// socket of `owner_pid`, the process that accepted our connect (its
+    /// listen() credentials).
+    fn listeners(
+        &mut self,
+        inodes: &HashSet<u64>,
+        owner_pid: Option<u32>,
+        bound_here: Option<&HashSet<u64>>,
+    ) -> Vec<Listener> {
         if inodes.is_empty() {
             return Vec::new();
         }
@@ -790,14 +818,37 @@ impl Checker<'_> {
                     command,
                     inode,
                     address: self.snapshot.listeners.describe(inode).unwrap_or_default(),
-                    owns_path: if inodes.len() > 1 {
-                        owner_inode.map(|o| o == inode)
-                    } else {
-                        Some(true)
+                    owns_path: match bound_here {
+                        Some(here) => Some(here.contains(&inode)),
+                        None if inodes.len() > 1 => owner_inode.map(|o| o == inode),
+                        None => Some(true),
                     },
                 }
             })
             .collect()
+    }
+}
+
+/// Resolves `host` within 2 s: a dead DNS server must not hold the check for
+/// the resolver's own minutes. A literal address needs no resolver.
+fn resolve(host: &str, port: u16) -> Result<Vec<std::net::IpAddr>, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = host.parse() {
+        return Ok(vec![ip]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let found = (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|a| a.map(|a| a.ip()).collect::<Vec<_>>());
+        let _ = tx.send(found);
+    });
+    match rx.recv_timeout(Duration::from_secs(2)) {
+        Ok(Ok(found)) if !found.is_empty() => Ok(found),
+        Ok(Ok(_)) => Err("no addresses".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the resolver did not answer within 2 s".into()),
     }
 }
 

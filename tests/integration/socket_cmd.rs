@@ -201,6 +201,41 @@ fn a_symlink_to_a_live_socket_is_followed_and_shown() {
 }
 
 #[test]
+fn a_socket_reached_through_a_symlinked_directory_keeps_its_listener() {
+    // Like /var/run -> /run: the kernel knows the socket by the path it was
+    // bound as, the user types the other one.
+    let dir = lab_dir();
+    let real = dir.path().join("run");
+    std::fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, dir.path().join("var-run")).unwrap();
+    let _listener = UnixListener::bind(real.join("app.sock")).unwrap();
+    let via_link = dir.path().join("var-run/app.sock");
+    let run = socket_json(&[via_link.to_str().unwrap()], &["--web-user", "root"]);
+    let t = target(&run, 0);
+    assert_eq!(t["listeners"][0]["pid"], std::process::id(), "{t:#}");
+    assert_eq!(t["listeners"][0]["owns_path"], true);
+    let kinds: Vec<&str> = t["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["file_type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"symlink"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"socket"));
+}
+
+#[test]
+fn an_unresolvable_host_is_a_finding_not_a_hang() {
+    let run = socket_json(&["no-such-host.invalid:9000"], &["--web-user", "nobody"]);
+    assert_eq!(run.codes(), ["FD1010"], "{}", run.stdout);
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(5),
+        "{:?}",
+        run.elapsed
+    );
+}
+
+#[test]
 fn bad_arguments_are_one_line_and_unknown() {
     let long = format!("/{}", "x".repeat(200));
     for args in [
