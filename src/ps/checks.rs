@@ -27,6 +27,7 @@ pub fn run(
     single_threaded(snapshot, &mut findings);
     crash_loops(exited, &mut findings);
     taken_over(snapshot, &mut findings);
+    exposed(snapshot, &mut findings);
     if let Some(user) = web_user {
         unreachable_sockets(snapshot, user, notes, &mut findings);
     }
@@ -364,6 +365,57 @@ fn unreachable_sockets(
                 }
                 findings.push(f);
             }
+        }
+    }
+}
+
+/// FastCGI backends listening on an address other hosts can reach. php-fpm
+/// pools that set listen.allowed_clients drop other hosts, so they are only
+/// informational.
+fn exposed(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
+    let mut seen = BTreeSet::new();
+    // Name the pool worker rather than the master that bound the socket.
+    let mut backends: Vec<&Process> = snapshot
+        .processes
+        .values()
+        .filter(|p| !p.software.is_web_server() && p.role.is_fastcgi())
+        .collect();
+    backends.sort_by_key(|p| (p.role == Role::ProcessManager, p.pid()));
+    for p in backends {
+        for inode in &p.listening {
+            let Some(l) = snapshot.listeners.tcp.get(inode) else {
+                continue;
+            };
+            if !l.is_exposed() || !seen.insert(*inode) {
+                continue;
+            }
+            let endpoint = l.endpoint();
+            let restricted = fpm_pool(snapshot, p, &endpoint)
+                .and_then(|pool| pool.allowed_clients)
+                .filter(|c| !c.trim().is_empty());
+            let finding = match restricted {
+                Some(clients) => Finding::new(
+                    &codes::TCP_EXPOSED_RESTRICTED,
+                    endpoint.clone(),
+                    format!(
+                        "{} (pid {}) listens on {endpoint}, reachable from other hosts, but only \
+                         accepts listen.allowed_clients = {clients}",
+                        p.command(),
+                        p.pid()
+                    ),
+                ),
+                None => Finding::new(
+                    &codes::TCP_EXPOSED,
+                    endpoint.clone(),
+                    format!(
+                        "{} (pid {}) listens on {endpoint}: every host that can reach this one \
+                         can send it FastCGI requests",
+                        p.command(),
+                        p.pid()
+                    ),
+                ),
+            };
+            findings.push(finding);
         }
     }
 }

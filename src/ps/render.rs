@@ -23,8 +23,12 @@ pub fn render_human(out: &mut dyn Write, r: &PsReport) -> io::Result<()> {
                 "PID", "USER", "THR", "RSS", "%CPU", "AGE", "LISTEN", "COMMAND",
             ]);
         let mut rows = Vec::new();
-        for root in &r.processes {
-            rows_for(root, "", "", r.all, &mut rows);
+        // Orphans re-parented to init are roots: alike ones collapse too.
+        for group in group_children(&r.processes, r.all) {
+            match group.as_slice() {
+                [one] => rows_for(one, "", "", r.all, &mut rows),
+                many => rows.push(collapsed(many, "")),
+            }
         }
         for row in rows {
             table.add_row(row);
@@ -82,16 +86,20 @@ fn rows_for(node: &Node, lead: &str, rest: &str, all: bool, rows: &mut Vec<Vec<S
         let rest = format!("{rest}{below}");
         match group.as_slice() {
             [one] => rows_for(one, &lead, &rest, all, rows),
-            many => {
-                let first = many[0];
-                let mut r = row(first, "");
-                r[7] = format!("{lead}{}*[{}]", many.len(), command_text(first));
-                r[0] = format!("{}+{}", first.pid, many.len() - 1);
-                r[3] = human_bytes(many.iter().map(|n| n.rss_bytes).sum());
-                rows.push(r);
-            }
+            many => rows.push(collapsed(many, &lead)),
         }
     }
+}
+
+/// One row for alike siblings: the first pid and how many more, their RSS
+/// summed, `N*[command]`.
+fn collapsed(many: &[&Node], lead: &str) -> Vec<String> {
+    let first = many[0];
+    let mut r = row(first, "");
+    r[7] = format!("{lead}{}*[{}]", many.len(), command_text(first));
+    r[0] = format!("{}+{}", first.pid, many.len() - 1);
+    r[3] = human_bytes(many.iter().map(|n| n.rss_bytes).sum());
+    r
 }
 
 /// Siblings that look alike (same command, user, state, sockets, and no

@@ -466,8 +466,8 @@ impl Checker<'_> {
             }
         } else {
             self.notes.push(format!(
-                "access of {} to {} is judged from owners and modes only: confirming it with a \
-                 real connect needs root",
+                "connect() as {} to {}: skipped, because it needs root; access was judged \
+                 from owners and modes only",
                 user.name,
                 path.display()
             ));

@@ -9,6 +9,7 @@ mod logs;
 mod probe_peers;
 mod probe_sockets;
 mod ps_cmd;
+mod ps_fixture;
 mod real_logs;
 mod real_servers;
 mod servers;
