@@ -137,12 +137,30 @@ pub fn parse_syslog_prefix(s: &str) -> Option<(Timestamp, &str)> {
     let day = num(day)?;
     let time = rest.get(..8)?;
     let hms = hms(time)?;
-    let now = Local::now().naive_local();
+    let now = coarse_now();
     let mut ts = make(now.year(), mo, day, hms)?;
     if ts.0 > now + Duration::days(1) {
         ts = make(now.year() - 1, mo, day, hms)?;
     }
     Some((ts, &rest[8..]))
+}
+
+/// The local time, asked of the clock at most once a minute per thread: it
+/// only places a syslog line in a year, and it is needed on every such line.
+fn coarse_now() -> NaiveDateTime {
+    use std::cell::Cell;
+    use std::time::Instant;
+    thread_local! {
+        static NOW: Cell<Option<(Instant, NaiveDateTime)>> = const { Cell::new(None) };
+    }
+    NOW.with(|cell| match cell.get() {
+        Some((at, now)) if at.elapsed() < std::time::Duration::from_secs(60) => now,
+        _ => {
+            let now = Local::now().naive_local();
+            cell.set(Some((Instant::now(), now)));
+            now
+        }
+    })
 }
 
 /// `Nov 25 17:51:40.363813` (php-fpm 0.5.x).
