@@ -2,7 +2,7 @@
 //! who may connect, and how many workers it may have. Read from the file a
 //! master names in its title, `php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -24,14 +24,6 @@ pub struct Pool {
 #[derive(Clone, Debug, Default)]
 pub struct FpmConfig {
     pub pools: Vec<Pool>,
-    /// Files that were named but could not be read.
-    pub unreadable: Vec<PathBuf>,
-}
-
-impl FpmConfig {
-    pub fn pool(&self, name: &str) -> Option<&Pool> {
-        self.pools.iter().find(|p| p.name == name)
-    }
 }
 
 /// The pool of a master (known by its title) that listens on `address`, as
@@ -59,21 +51,25 @@ pub fn path_from_title(title: &str) -> Option<PathBuf> {
 pub fn load(path: &Path) -> FpmConfig {
     let mut config = FpmConfig::default();
     let mut pools: BTreeMap<String, usize> = BTreeMap::new();
-    read_file(path, &mut config, &mut pools, 0);
+    let mut visited = BTreeSet::new();
+    read_file(path, &mut config, &mut pools, &mut visited, 0);
     config
 }
 
-fn read_file(path: &Path, config: &mut FpmConfig, index: &mut BTreeMap<String, usize>, depth: u8) {
-    // Bounded: a config that includes itself must not loop.
-    if depth > 4 {
+fn read_file(
+    path: &Path,
+    config: &mut FpmConfig,
+    index: &mut BTreeMap<String, usize>,
+    visited: &mut BTreeSet<PathBuf>,
+    depth: u8,
+) {
+    // Bounded: a file is read once, and includes nest at most four deep, so
+    // configurations that include each other end.
+    if depth > 4 || !visited.insert(path.to_path_buf()) {
         return;
     }
-    let text = match read_bounded(path) {
-        Some(t) => t,
-        None => {
-            config.unreadable.push(path.to_path_buf());
-            return;
-        }
+    let Some(text) = read_bounded(path) else {
+        return;
     };
     let mut section: Option<usize> = None;
     for line in text.lines() {
@@ -111,7 +107,7 @@ fn read_file(path: &Path, config: &mut FpmConfig, index: &mut BTreeMap<String, u
             .to_string();
         if key == "include" {
             for file in expand_include(path, &value) {
-                read_file(&file, config, index, depth + 1);
+                read_file(&file, config, index, visited, depth + 1);
             }
             section = None;
             continue;
@@ -132,14 +128,7 @@ fn read_file(path: &Path, config: &mut FpmConfig, index: &mut BTreeMap<String, u
 }
 
 fn read_bounded(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut text = String::new();
-    file.take(4 * 1024 * 1024).read_to_string(&mut text).ok()?;
-    Some(text)
+    crate::files::read_regular_text(path, 4 * 1024 * 1024).ok()
 }
 
 fn expand_include(config: &Path, pattern: &str) -> Vec<PathBuf> {
@@ -213,11 +202,11 @@ mod tests {
         std::fs::write(d.join("pool.d/README"), "[ignored]\n").unwrap();
         let config = load(&d.join("php-fpm.conf"));
         assert_eq!(config.pools.len(), 2);
-        let www = config.pool("www").unwrap();
+        let www = config.pools.iter().find(|p| p.name == "www").unwrap();
         assert_eq!(www.listen.as_deref(), Some("/run/php/www.sock"));
         assert_eq!(www.max_children, Some(5));
         assert_eq!(www.pm.as_deref(), Some("dynamic"));
-        let api = config.pool("api").unwrap();
+        let api = config.pools.iter().find(|p| p.name == "api").unwrap();
         assert_eq!(api.allowed_clients.as_deref(), Some("10.0.0.5"));
     }
 

@@ -8,6 +8,7 @@ pub mod access;
 pub mod cli;
 pub mod explain;
 pub mod fcgi;
+pub mod files;
 pub mod finding;
 pub mod fpmconf;
 pub mod logs;

@@ -186,7 +186,10 @@ impl Snapshot {
             match Software::from_comm(&stat.comm) {
                 Some(software) if software.is_interpreter() => {
                     let args = proc.cmdline(pid).unwrap_or_default();
-                    if speaks_fastcgi(&args) || fd0_listens() {
+                    // A relative script path is relative to the process's own
+                    // working directory, not ours.
+                    let cwd = proc.cwd(pid);
+                    if speaks_fastcgi(&args, &cwd) || fd0_listens() {
                         seeds.push((pid, software));
                     }
                     args_cache.insert(pid, args);
@@ -406,7 +409,7 @@ pub struct Holders {
 /// its script says so: flup, `.fcgi` scripts, the FCGI modules. Loose matches
 /// would pull in unrelated programs (and everything they start), so the words
 /// are specific.
-fn speaks_fastcgi(args: &[String]) -> bool {
+fn speaks_fastcgi(args: &[String], cwd: &std::path::Path) -> bool {
     let in_args = |a: &String| {
         let a = a.to_ascii_lowercase();
         a.ends_with(".fcgi")
@@ -423,7 +426,7 @@ fn speaks_fastcgi(args: &[String]) -> bool {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .take(2)
-        .any(|a| script_head(a).is_some_and(|head| script_speaks_fastcgi(&head)))
+        .any(|a| script_head(&cwd.join(a)).is_some_and(|head| script_speaks_fastcgi(&head)))
 }
 
 /// What a FastCGI script imports: flup, Python's `fcgi`, Perl's `FCGI` and
@@ -443,15 +446,8 @@ fn script_speaks_fastcgi(head: &str) -> bool {
     WORDS.iter().any(|w| head.contains(w))
 }
 
-fn script_head(path: &str) -> Option<String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut head = Vec::new();
-    file.take(16 * 1024).read_to_end(&mut head).ok()?;
-    Some(String::from_utf8_lossy(&head).into_owned())
+fn script_head(path: &std::path::Path) -> Option<String> {
+    crate::files::read_regular_text(path, 16 * 1024).ok()
 }
 
 /// `php-fpm: pool www` → `www`.
@@ -575,6 +571,7 @@ mod tests {
     #[test]
     fn interpreters_need_fastcgi_evidence() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let speaks_fastcgi = |a: &[String]| speaks_fastcgi(a, std::path::Path::new("/"));
         assert!(speaks_fastcgi(&args(&["python3", "/srv/app/app.fcgi"])));
         assert!(speaks_fastcgi(&args(&["perl", "-MFCGI", "x.pl"])));
         assert!(!speaks_fastcgi(&args(&["python3", "-m", "http.server"])));

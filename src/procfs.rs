@@ -52,6 +52,9 @@ pub struct UnixSocket {
     /// after the file is unlinked, which is how a taken-over path shows.
     pub path: String,
     pub listening: bool,
+    /// For a listening socket, when sock_diag told: the (inode, device) of the
+    /// file it is bound to.
+    pub file: Option<(u64, u64)>,
 }
 
 /// A TCP socket in LISTEN state from `/proc/net/tcp` or `/proc/net/tcp6`.
@@ -156,6 +159,12 @@ impl ProcFs {
         p
     }
 
+    /// The process's working directory, as a path that resolves through
+    /// `/proc/PID/cwd` (readable for our own processes, or as root).
+    pub fn cwd(&self, pid: u32) -> PathBuf {
+        self.pid_path(pid, "cwd")
+    }
+
     /// Every pid in `/proc`, ascending.
     pub fn pids(&self) -> io::Result<Vec<u32>> {
         let mut pids: Vec<u32> = fs::read_dir(&self.root)?
@@ -252,8 +261,18 @@ impl ProcFs {
     pub fn listeners(&self) -> Listeners {
         let mut listeners = Listeners::default();
         let net = self.root.join("net");
-        if let Ok(text) = fs::read_to_string(net.join("unix")) {
-            let sockets = parse_net_unix(&text);
+        let sockets = if self.is_live() {
+            crate::sockdiag::unix_sockets().ok()
+        } else {
+            None
+        };
+        let sockets = sockets.or_else(|| {
+            // Bounded, and lossy: one odd name must not empty the table.
+            crate::files::read_regular(&net.join("unix"), 64 * 1024 * 1024)
+                .ok()
+                .map(|raw| parse_net_unix(&String::from_utf8_lossy(&raw)))
+        });
+        if let Some(sockets) = sockets {
             let names: HashSet<&str> = sockets
                 .iter()
                 .filter(|s| s.listening && !s.path.is_empty())
@@ -322,10 +341,6 @@ impl ProcFs {
         found
     }
 
-    /// Every socket inode in `/proc/net/unix`, listening or not.
-    pub fn unix_sockets(&self) -> io::Result<Vec<UnixSocket>> {
-        fs::read_to_string(self.root.join("net/unix")).map(|t| parse_net_unix(&t))
-    }
 }
 
 /// Reads a small file in one `read`, as procps does for `stat` and `status`.
@@ -410,25 +425,29 @@ fn split_cmdline(raw: &[u8]) -> Vec<String> {
     args
 }
 
-/// `Num RefCount Protocol Flags Type St Inode Path`.
+/// `Num RefCount Protocol Flags Type St Inode Path`. The kernel pads the inode
+/// to five columns, so fields are split on runs of spaces; the path is the rest
+/// of the line and may itself hold spaces.
 fn parse_net_unix(text: &str) -> Vec<UnixSocket> {
     const ACCEPTCON: u32 = 0x0001_0000;
     text.lines()
         .skip(1)
         .filter_map(|line| {
-            let mut fields = line.splitn(8, ' ').filter(|f| !f.is_empty());
-            let _num = fields.next()?;
-            let _refs = fields.next()?;
-            let _proto = fields.next()?;
-            let flags = u32::from_str_radix(fields.next()?, 16).ok()?;
-            let _kind = fields.next()?;
-            let _state = fields.next()?;
-            let inode: u64 = fields.next()?.parse().ok()?;
-            let path = fields.next().unwrap_or("").trim().to_string();
+            let mut rest = line;
+            let mut fields = [""; 7];
+            for field in &mut fields {
+                rest = rest.trim_start_matches(' ');
+                let end = rest.find(' ').unwrap_or(rest.len());
+                *field = &rest[..end];
+                rest = &rest[end..];
+            }
+            let flags = u32::from_str_radix(fields[3], 16).ok()?;
+            let inode: u64 = fields[6].parse().ok()?;
             Some(UnixSocket {
                 inode,
-                path,
+                path: rest.trim().to_string(),
                 listening: flags & ACCEPTCON != 0,
+                file: None,
             })
         })
         .collect()
@@ -671,9 +690,13 @@ mod tests {
             0000000000000000: 00000003 00000000 00000000 0001 03 35354 /run/php/php8.2-fpm.sock\n\
             0000000000000000: 00000002 00000000 00010000 0001 01 35355 @abstract\n\
             0000000000000000: 00000002 00000000 00010000 0001 01 35356 /tmp/with space.sock\n\
-            0000000000000000: 00000002 00000000 00000000 0002 01 35357\n";
+            0000000000000000: 00000002 00000000 00000000 0002 01 35357\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01  8123 /run/padded.sock\n";
         let socks = parse_net_unix(text);
-        assert_eq!(socks.len(), 5);
+        assert_eq!(socks.len(), 6);
+        // Inodes under 10000 are padded to five columns.
+        assert_eq!(socks[5].inode, 8123);
+        assert_eq!(socks[5].path, "/run/padded.sock");
         assert!(socks[0].listening);
         assert!(!socks[1].listening);
         assert_eq!(socks[2].path, "@abstract");

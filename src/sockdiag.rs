@@ -14,7 +14,7 @@ use nix::sys::socket::{
     self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
 };
 
-use crate::procfs::TcpListener;
+use crate::procfs::{TcpListener, UnixSocket};
 
 pub const LISTEN: u32 = 1 << 10;
 pub const ESTABLISHED: u32 = 1 << 1;
@@ -58,13 +58,18 @@ pub fn tcp_sockets(states: u32) -> io::Result<Vec<TcpListener>> {
     Ok(found)
 }
 
-/// The file each listening unix socket is bound to, by socket inode: the
-/// (inode, device) of the socket file as the kernel remembers it. A socket whose
-/// file was unlinked and re-created by another process keeps the old pair, so
-/// comparing with `stat` of the path tells the real owner of a path.
-pub fn unix_listener_files() -> io::Result<std::collections::HashMap<u64, (u64, u64)>> {
+/// Every unix socket of this network namespace with its name, and for the
+/// listening ones the file they are bound to: the (inode, device) of the
+/// socket file as the kernel remembers it. A socket whose file was unlinked
+/// and re-created by another process keeps the old pair, so comparing with
+/// `stat` of the path tells the real owner of a path. Unlike `/proc/net/unix`,
+/// names come length-delimited: a name holding a newline cannot forge an entry.
+pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
+    const UDIAG_SHOW_NAME: u32 = 0x1;
     const UDIAG_SHOW_VFS: u32 = 0x2;
+    const UNIX_DIAG_NAME: u16 = 0;
     const UNIX_DIAG_VFS: u16 = 1;
+    const TCP_LISTEN: u8 = 10;
     let fd = socket::socket(
         AddressFamily::Netlink,
         SockType::Datagram,
@@ -83,40 +88,61 @@ pub fn unix_listener_files() -> io::Result<std::collections::HashMap<u64, (u64, 
     r.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
     r.extend_from_slice(&3u32.to_ne_bytes());
     r.extend_from_slice(&0u32.to_ne_bytes());
-    // struct unix_diag_req: family, protocol, pad, states, ino, show, cookie.
+    // struct unix_diag_req: family, protocol, pad, states (all), ino, show, cookie.
     r.extend_from_slice(&[nix::libc::AF_UNIX as u8, 0, 0, 0]);
-    r.extend_from_slice(&LISTEN.to_ne_bytes());
+    r.extend_from_slice(&u32::MAX.to_ne_bytes());
     r.extend_from_slice(&0u32.to_ne_bytes());
-    r.extend_from_slice(&UDIAG_SHOW_VFS.to_ne_bytes());
+    r.extend_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS).to_ne_bytes());
     r.extend_from_slice(&[0u8; 8]);
-    socket::sendto(
-        fd.as_raw_fd(),
-        &r,
-        &NetlinkAddr::new(0, 0),
-        MsgFlags::empty(),
-    )?;
-    let mut files = std::collections::HashMap::new();
+    socket::sendto(fd.as_raw_fd(), &r, &NetlinkAddr::new(0, 0), MsgFlags::empty())?;
+    let mut sockets = Vec::new();
     each_message(fd.as_raw_fd(), |m| {
         // struct unix_diag_msg: family, type, state, pad, ino, cookie; then attributes.
-        let Some(inode) = m.get(4..8).map(|b| u64::from(u32_at(b, 0))) else {
+        let (Some(&state), Some(inode)) = (m.get(2), m.get(4..8).map(|b| u32_at(b, 0))) else {
             return;
+        };
+        let mut socket = UnixSocket {
+            inode: u64::from(inode),
+            path: String::new(),
+            listening: state == TCP_LISTEN,
+            file: None,
         };
         let mut off = 16;
         while off + 4 <= m.len() {
             let len = usize::from(u16::from_ne_bytes([m[off], m[off + 1]]));
             let kind = u16::from_ne_bytes([m[off + 2], m[off + 3]]);
-            if len < 4 || off + len > m.len() {
+            let Some(end) = off.checked_add(len).filter(|&e| len >= 4 && e <= m.len()) else {
                 break;
-            }
-            if kind == UNIX_DIAG_VFS && len >= 12 {
-                let ino = u64::from(u32_at(m, off + 4));
-                let dev = kernel_dev_to_user(u32_at(m, off + 8));
-                files.insert(inode, (ino, dev));
+            };
+            let data = &m[off + 4..end];
+            match kind {
+                UNIX_DIAG_NAME => socket.path = display_name(data),
+                UNIX_DIAG_VFS if data.len() >= 8 => {
+                    let ino = u64::from(u32_at(data, 0));
+                    socket.file = Some((ino, kernel_dev_to_user(u32_at(data, 4))));
+                }
+                _ => {}
             }
             off += (len + 3) & !3;
         }
+        if !socket.listening {
+            socket.file = None;
+        }
+        sockets.push(socket);
     })?;
-    Ok(files)
+    Ok(sockets)
+}
+
+/// A unix address as `/proc/net/unix` shows it: the path, or `@name` for an
+/// abstract one (whose first byte is NUL).
+fn display_name(raw: &[u8]) -> String {
+    match raw.split_first() {
+        Some((0, rest)) => format!("@{}", String::from_utf8_lossy(rest)),
+        _ => {
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            String::from_utf8_lossy(&raw[..end]).into_owned()
+        }
+    }
 }
 
 /// The kernel keeps a device as `major << 20 | minor`; `stat` reports it in
@@ -166,7 +192,7 @@ fn each_message(fd: i32, mut each: impl FnMut(&[u8])) -> io::Result<()> {
         while off + HEADER <= n {
             let len = u32_at(&buf, off) as usize;
             let kind = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
-            if len < HEADER || off + len > n {
+            if len < HEADER || off.checked_add(len).is_none_or(|end| end > n) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     "bad netlink message",
@@ -233,13 +259,13 @@ mod tests {
         let path = dir.path().join("s.sock");
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let meta = std::fs::metadata(&path).unwrap();
-        let files = unix_listener_files().unwrap();
-        assert!(
-            files.values().any(|&f| f == (meta.ino(), meta.dev())),
-            "({}, {}) not in {files:?}",
-            meta.ino(),
-            meta.dev()
-        );
+        let sockets = unix_sockets().unwrap();
+        let mine = sockets
+            .iter()
+            .find(|s| s.file == Some((meta.ino(), meta.dev())))
+            .expect("the listener names its file");
+        assert!(mine.listening);
+        assert_eq!(mine.path, path.to_str().unwrap());
         drop(listener);
     }
 

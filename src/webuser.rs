@@ -93,7 +93,8 @@ pub fn detect(snapshot: &Snapshot, config: &ConfigRoot) -> Option<WebUser> {
     // 2. What the configuration says.
     for (file, read) in CONFIGURED {
         let path = config.file(file);
-        if let Some(name) = std::fs::read_to_string(&path).ok().and_then(|t| read(&t)) {
+        let text = crate::files::read_regular_text(&path, 1024 * 1024).ok();
+        if let Some(name) = text.and_then(|t| read(&t)) {
             if let Ok(user) = named(&name, &format!("{}", Path::new(file).display())) {
                 return Some(user);
             }

@@ -137,13 +137,17 @@ impl Checker<'_> {
         self.judge_listeners(&subject, &wanted, &inodes, &probe, report);
     }
 
-    /// The file each listening unix socket is bound to, when sock_diag can
-    /// say (not for a fixture `/proc`).
+    /// The file each listening unix socket is bound to, when sock_diag told
+    /// (not for a fixture `/proc`, or a kernel without it).
     pub(super) fn unix_files(&self) -> Option<std::collections::HashMap<u64, (u64, u64)>> {
-        if !self.settings.proc.is_live() {
-            return None;
-        }
-        crate::sockdiag::unix_listener_files().ok()
+        let files: std::collections::HashMap<u64, (u64, u64)> = self
+            .snapshot
+            .listeners
+            .unix
+            .values()
+            .filter_map(|s| Some((s.inode, s.file?)))
+            .collect();
+        (!files.is_empty()).then_some(files)
     }
 
     /// Who holds each inode, in pid order. Which of several same-named

@@ -225,6 +225,36 @@ fn a_socket_reached_through_a_symlinked_directory_keeps_its_listener() {
 }
 
 #[test]
+fn a_socket_name_holding_a_newline_cannot_fake_a_listener() {
+    // Any local user may bind an abstract socket with any bytes in its name;
+    // /proc/net/unix prints it raw, so a newline forges a line of the table.
+    use std::os::linux::net::SocketAddrExt;
+    let dir = lab_dir();
+    let path = dir.path().join("real.sock");
+    let _real = UnixListener::bind(&path).unwrap();
+    let forged = format!(
+        "x\n0000000000000000: 00000002 00000000 00010000 0001 01 99999 {}",
+        path.display()
+    );
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(forged.as_bytes()).unwrap();
+    let _forger = UnixListener::bind_addr(&addr).unwrap();
+    let run = socket_json(&[path.to_str().unwrap()], &["--web-user", "root"]);
+    assert_eq!(run.codes(), Vec::<String>::new(), "{}", run.stdout);
+    assert_eq!(target(&run, 0)["listeners"].as_array().unwrap().len(), 1);
+    let ps = fcgi_doctor(["ps", "--format", "json"]).run();
+    let subject = format!("unix:{}", path.display());
+    assert!(
+        !ps.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == subject.as_str()),
+        "{}",
+        ps.stdout
+    );
+}
+
+#[test]
 fn an_unresolvable_host_is_a_finding_not_a_hang() {
     let run = socket_json(&["no-such-host.invalid:9000"], &["--web-user", "nobody"]);
     assert_eq!(run.codes(), ["FD1010"], "{}", run.stdout);
