@@ -216,6 +216,25 @@ pub fn stat_owner(path: &Path) -> io::Result<Owner> {
     std::fs::metadata(path).map(|m| Owner::from_metadata(&m))
 }
 
+/// Whether `path` carries a POSIX access ACL (beyond its mode bits).
+pub fn has_acl(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: both strings are NUL-terminated; a null buffer of size 0 only
+    // asks for the attribute's size.
+    let size = unsafe {
+        nix::libc::getxattr(
+            c_path.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    size > 0
+}
+
 /// `uid` as a user name when the password database knows it.
 pub fn user_name(uid: u32) -> String {
     nix::unistd::User::from_uid(uid.into())

@@ -519,10 +519,12 @@ fn assign_roles(processes: &mut BTreeMap<u32, Process>) {
             }
             Software::PhpCgi | Software::Fcgiwrap => Role::App,
             Software::Python | Software::Perl | Software::Ruby | Software::Other => {
+                // A child of a web server without a listening socket is a
+                // piped logger or a CGI script, not a FastCGI application
+                // (mod_fcgid's applications listen on their fd 0).
                 if !p.listening.is_empty()
-                    || parent.is_some_and(|s| s.is_web_server())
                     || parent == Some(Software::SpawnFcgi)
-                    || parent.is_none()
+                    || (parent.is_none() && p.software != Software::Other)
                 {
                     Role::App
                 } else {

@@ -41,7 +41,7 @@ pub struct Stat {
 pub struct Ids {
     pub uid: u32,
     pub euid: u32,
-    pub gid: u32,
+    pub egid: u32,
 }
 
 /// A socket the kernel lists in `/proc/net/unix`.
@@ -323,7 +323,8 @@ impl ProcFs {
         let want_established = states & crate::sockdiag::ESTABLISHED != 0;
         let mut found = Vec::new();
         for file in ["tcp", "tcp6"] {
-            if let Ok(text) = fs::read_to_string(self.root.join("net").join(file)) {
+            let raw = crate::files::read_regular(&self.root.join("net").join(file), 64 << 20);
+            if let Ok(text) = raw.map(|r| String::from_utf8_lossy(&r).into_owned()) {
                 found.extend(
                     parse_net_tcp(&text)
                         .into_iter()
@@ -340,22 +341,12 @@ impl ProcFs {
         }
         found
     }
-
 }
 
-/// Reads a small file in one `read`, as procps does for `stat` and `status`.
+/// Reads a small file in one `read`, as procps does for `stat` and `status`:
+/// procfs hands such a file over whole, and `buf` is larger than any of them.
 fn read_small<'a>(path: &Path, buf: &'a mut [u8]) -> io::Result<&'a str> {
-    let mut file = fs::File::open(path)?;
-    let mut len = 0;
-    while len < buf.len() {
-        let n = file.read(&mut buf[len..])?;
-        len += n;
-        // procfs hands a one-record file over in one read: a short read is
-        // the end, and asking again would cost a second system call.
-        if n == 0 || len < buf.len() {
-            break;
-        }
-    }
+    let len = fs::File::open(path)?.read(buf)?;
     std::str::from_utf8(&buf[..len])
         .or_else(|e| std::str::from_utf8(&buf[..e.valid_up_to()]))
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
@@ -383,10 +374,10 @@ fn parse_stat(text: &str, page_size: u64) -> Option<Stat> {
         comm,
         state: fields.first()?.chars().next()?,
         ppid: u32::try_from(num(1)?).ok()?,
-        cpu_ticks: num(11)? + num(12)?,
+        cpu_ticks: num(11)?.saturating_add(num(12)?),
         threads: u32::try_from(num(17)?).ok()?,
         start_ticks: num(19)?,
-        rss_bytes: num(21)? * page_size,
+        rss_bytes: num(21)?.saturating_mul(page_size),
     })
 }
 
@@ -403,7 +394,7 @@ fn parse_status_ids(text: &str) -> Option<Ids> {
     Some(Ids {
         uid: *uid.first()?,
         euid: *uid.get(1)?,
-        gid: *gid.get(1)?,
+        egid: *gid.get(1)?,
     })
 }
 
@@ -651,6 +642,15 @@ mod tests {
     }
 
     #[test]
+    fn huge_numbers_in_stat_saturate_instead_of_overflowing() {
+        let max = u64::MAX;
+        let line = format!("7 (x) S 1 0 0 0 -1 0 0 0 0 0 {max} {max} 0 0 20 0 1 0 5 0 {max} 0");
+        let s = parse_stat(&line, 4096).unwrap();
+        assert_eq!(s.cpu_ticks, u64::MAX);
+        assert_eq!(s.rss_bytes, u64::MAX);
+    }
+
+    #[test]
     fn truncated_stat_is_rejected_not_misread() {
         assert_eq!(parse_stat("12 (x) S 1 2 3", 4096), None);
         assert_eq!(parse_stat("", 4096), None);
@@ -665,7 +665,7 @@ mod tests {
             Some(Ids {
                 uid: 33,
                 euid: 33,
-                gid: 34
+                egid: 34
             })
         );
     }

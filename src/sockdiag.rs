@@ -94,7 +94,12 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     r.extend_from_slice(&0u32.to_ne_bytes());
     r.extend_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS).to_ne_bytes());
     r.extend_from_slice(&[0u8; 8]);
-    socket::sendto(fd.as_raw_fd(), &r, &NetlinkAddr::new(0, 0), MsgFlags::empty())?;
+    socket::sendto(
+        fd.as_raw_fd(),
+        &r,
+        &NetlinkAddr::new(0, 0),
+        MsgFlags::empty(),
+    )?;
     let mut sockets = Vec::new();
     each_message(fd.as_raw_fd(), |m| {
         // struct unix_diag_msg: family, type, state, pad, ino, cookie; then attributes.

@@ -19,7 +19,7 @@ pub fn run(
     notes: &mut Vec<String>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    nothing_running(snapshot, &mut findings);
+    nothing_running(snapshot, notes, &mut findings);
     root_apps(snapshot, &mut findings);
     orphans(snapshot, &mut findings);
     zombies(snapshot, &mut findings);
@@ -34,7 +34,7 @@ pub fn run(
     findings
 }
 
-fn nothing_running(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
+fn nothing_running(snapshot: &Snapshot, notes: &mut Vec<String>, findings: &mut Vec<Finding>) {
     let backends = snapshot
         .processes
         .values()
@@ -46,12 +46,30 @@ fn nothing_running(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
     if backends > 0 {
         return;
     }
-    let servers: BTreeSet<&str> = snapshot
+    let masters: Vec<&Process> = snapshot
         .processes
         .values()
         .filter(|p| p.role == Role::WebServer)
-        .map(|p| p.stat.comm.as_str())
         .collect();
+    // An Apache whose loaded modules are known and include no FastCGI one
+    // (mod_php, static files) is not a FastCGI deployment.
+    let no_fastcgi_module = |p: &&Process| {
+        p.software == Software::Apache
+            && !p.modules.is_empty()
+            && !p
+                .modules
+                .iter()
+                .any(|m| matches!(m.as_str(), "proxy_fcgi" | "fcgid" | "fastcgi"))
+    };
+    if !masters.is_empty() && masters.iter().all(no_fastcgi_module) {
+        notes.push(
+            "Apache runs without mod_proxy_fcgi, mod_fcgid or mod_fastcgi, and no FastCGI \
+             process runs: this host does not serve through FastCGI"
+                .into(),
+        );
+        return;
+    }
+    let servers: BTreeSet<&str> = masters.iter().map(|p| p.stat.comm.as_str()).collect();
     let message = if servers.is_empty() {
         "neither a web server nor any FastCGI process manager or application is running".into()
     } else {
@@ -273,9 +291,12 @@ fn single_threaded(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
     }
 }
 
+/// A process that exits sooner than this after starting did not get to serve.
+const YOUNG_SECONDS: f64 = 5.0;
+
 fn crash_loops(exited: &[Exited], findings: &mut Vec<Finding>) {
     let mut groups: BTreeMap<(u32, &str), Vec<&Exited>> = BTreeMap::new();
-    for e in exited.iter().filter(|e| e.lived_seconds < 10.0) {
+    for e in exited.iter().filter(|e| e.lived_seconds < YOUNG_SECONDS) {
         groups
             .entry((e.ppid, e.command.as_str()))
             .or_default()
@@ -338,6 +359,17 @@ fn unreachable_sockets(
             }
             let path = Path::new(&socket.path);
             if let Some(denial) = access::first_denial(path, &creds, access::stat_owner) {
+                if access::has_acl(&denial.path) {
+                    notes.push(format!(
+                        "{}: the modes deny {}, but {} has an ACL, which may grant access: not \
+                         judged (fcgi-doctor socket {} confirms it with a real connect)",
+                        socket.path,
+                        user.name,
+                        denial.path.display(),
+                        socket.path
+                    ));
+                    continue;
+                }
                 let mut f = access::denial_finding(
                     path,
                     &denial,

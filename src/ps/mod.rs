@@ -84,10 +84,11 @@ pub struct Node {
 
 pub fn run(settings: &PsSettings) -> Result<PsReport, String> {
     let read = |e: std::io::Error| format!("cannot read the process table: {e}");
-    let (snapshot, exited) = match settings.watch {
+    let (mut snapshot, exited) = match settings.watch {
         Some(duration) => watch::watch(&settings.proc, duration).map_err(read)?,
         None => (Snapshot::take(&settings.proc).map_err(read)?, Vec::new()),
     };
+    drop_reaped_zombies(&mut snapshot, &settings.proc);
     let mut notes = Vec::new();
     let web_user = match &settings.web_user {
         Some(name) => {
@@ -120,6 +121,30 @@ pub fn run(settings: &PsSettings) -> Result<PsReport, String> {
         findings,
         all: settings.all,
     })
+}
+
+/// A worker caught between its exit and its parent's wait() is a zombie for a
+/// moment: look again a little later and keep only those still there.
+fn drop_reaped_zombies(snapshot: &mut Snapshot, proc: &ProcFs) {
+    let zombies: Vec<u32> = snapshot
+        .processes
+        .values()
+        .filter(|p| p.is_zombie())
+        .map(Process::pid)
+        .collect();
+    if zombies.is_empty() {
+        return;
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    for pid in zombies {
+        let still = proc.stat(pid).is_ok_and(|s| {
+            s.state == 'Z'
+                && Some(s.start_ticks) == snapshot.processes.get(&pid).map(|p| p.stat.start_ticks)
+        });
+        if !still {
+            snapshot.processes.remove(&pid);
+        }
+    }
 }
 
 fn summarize(snapshot: &Snapshot) -> Summary {
@@ -449,5 +474,26 @@ mod tests {
         assert_eq!(master.modules, ["fcgid", "mpm_event"]);
         assert_eq!(master.children[0].role, Role::ProcessManager);
         assert_eq!(master.children[1].role, Role::WebWorker);
+    }
+
+    #[test]
+    fn apache_with_mod_php_only_is_not_a_dead_fastcgi_setup() {
+        let fake = FakeProc::new();
+        fake.add(proc(10, 1, "apache2", 0, &["/usr/sbin/apache2", "-k", "start"]));
+        fake.maps(
+            10,
+            &[
+                "/usr/lib/apache2/modules/mod_mpm_prefork.so",
+                "/usr/lib/apache2/modules/libphp8.2.so",
+                "/usr/lib/apache2/modules/mod_php8.2.so",
+            ],
+        );
+        fake.add(proc(11, 10, "apache2", 33, &["/usr/sbin/apache2", "-k", "start"]));
+        // A piped logger is Apache's child, not a FastCGI application.
+        fake.add(proc(12, 10, "rotatelogs", 0, &["/usr/bin/rotatelogs", "/var/log/x", "86400"]));
+        let report = run(&settings(&fake)).unwrap();
+        assert_eq!(codes(&report), Vec::<&str>::new());
+        assert!(report.notes.iter().any(|n| n.contains("does not serve through FastCGI")));
+        assert_eq!(report.processes[0].children[1].role, Role::Other);
     }
 }

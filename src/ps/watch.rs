@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::processes::Snapshot;
+use crate::processes::{Role, Snapshot};
 use crate::procfs::ProcFs;
 
 const POLL: Duration = Duration::from_millis(200);
@@ -32,7 +32,10 @@ pub fn watch(proc: &ProcFs, duration: Duration) -> io::Result<(Snapshot, Vec<Exi
         let snapshot = Snapshot::take(proc)?;
         let mut now_alive: HashMap<u32, (u64, Exited)> = HashMap::new();
         for p in snapshot.processes.values() {
-            if p.is_zombie() || !p.role.is_fastcgi() {
+            // php-fpm replaces pool workers as a matter of course
+            // (pm.max_requests, spare-worker culling): their exits prove
+            // nothing; its log says when they crash.
+            if p.is_zombie() || !p.role.is_fastcgi() || p.role == Role::PoolWorker {
                 continue;
             }
             let lived = snapshot.age(&p.stat);

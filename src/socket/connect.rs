@@ -28,6 +28,9 @@ pub(super) fn connect_unix(addr: nix::Result<UnixAddr>) -> Result<Option<u32>, E
     Ok(pid)
 }
 
+/// The child's exit status when it could not become the user.
+const SETUP_FAILED: i32 = 250;
+
 /// Connects to `path` as `user` in a forked child: changing identity applies to
 /// the whole process, so it cannot be done in this one. Needs root.
 pub(super) fn connect_as(path: &Path, user: &WebUser) -> Result<Result<(), Errno>, String> {
@@ -36,25 +39,31 @@ pub(super) fn connect_as(path: &Path, user: &WebUser) -> Result<Result<(), Errno
     let addr = UnixAddr::new(path).map_err(|e| e.to_string())?;
     let groups: Vec<Gid> = user.gids.iter().map(|&g| Gid::from_raw(g)).collect();
     let (uid, gid) = (Uid::from_raw(user.uid), Gid::from_raw(user.gid));
-    // SAFETY: this process is single-threaded here (no runtime is started for
-    // `socket`), and the child only makes system calls before _exit.
+    // SAFETY: the child only makes system calls (no allocation, no lock) before
+    // _exit, so it is sound even when another thread (a name resolver left
+    // behind by a TCP target) held a lock at the fork.
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Child => {
-            let outcome = (|| -> Result<(), Errno> {
-                setgroups(&groups)?;
-                setgid(gid)?;
-                setuid(uid)?;
-                let fd = socket::socket(
-                    AddressFamily::Unix,
-                    SockType::Stream,
-                    SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-                    None,
-                )?;
-                socket::connect(fd.as_raw_fd(), &addr)
-            })();
-            let code = match outcome {
-                Ok(()) => 0,
-                Err(e) => (e as i32).clamp(1, 255),
+            // The connect's errno, or SETUP_FAILED when the identity could not
+            // be taken (in a user namespace, say): that is no verdict.
+            let switched = setgroups(&groups)
+                .and_then(|()| setgid(gid))
+                .and_then(|()| setuid(uid));
+            let code = match switched {
+                Err(_) => SETUP_FAILED,
+                Ok(()) => {
+                    let connected = socket::socket(
+                        AddressFamily::Unix,
+                        SockType::Stream,
+                        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+                        None,
+                    )
+                    .and_then(|fd| socket::connect(fd.as_raw_fd(), &addr));
+                    match connected {
+                        Ok(()) => 0,
+                        Err(e) => (e as i32).clamp(1, SETUP_FAILED - 1),
+                    }
+                }
             };
             // SAFETY: _exit skips atexit handlers and buffered output, which
             // belong to the parent.
@@ -65,6 +74,9 @@ pub(super) fn connect_as(path: &Path, user: &WebUser) -> Result<Result<(), Errno
             loop {
                 match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
                     Ok(WaitStatus::Exited(_, 0)) => return Ok(Ok(())),
+                    Ok(WaitStatus::Exited(_, SETUP_FAILED)) => {
+                        return Err(format!("cannot switch to user {}", user.name));
+                    }
                     Ok(WaitStatus::Exited(_, code)) => return Ok(Err(Errno::from_raw(code))),
                     Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
                         std::thread::sleep(Duration::from_millis(1));

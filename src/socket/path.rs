@@ -217,8 +217,37 @@ impl Checker<'_> {
                 Err(e) => format!("{e:?}"),
             }),
         });
-        let confirmed = matches!(connect_result, Some(Err(Errno::EACCES | Errno::EPERM)));
+        let refused = match connect_result {
+            Some(Err(e @ (Errno::EACCES | Errno::EPERM))) => Some(e),
+            _ => None,
+        };
+        let connected = matches!(connect_result, Some(Ok(())));
+        let acl = access::has_acl(path);
         match denial {
+            // The modes deny but the kernel let the user in: an ACL grants it
+            // (php-fpm's listen.acl_users works that way).
+            Some(d) if connected => self.notes.push(format!(
+                "{}: the modes deny {} ({} on {}), but connect() as {} succeeded: an ACL \
+                 grants access (getfacl {})",
+                path.display(),
+                user.name,
+                match d.need {
+                    Need::Search => "no search permission",
+                    Need::Write => "no write permission",
+                },
+                d.path.display(),
+                user.name,
+                d.path.display()
+            )),
+            // Not confirmed either way, and an ACL may grant what the modes deny.
+            Some(d) if refused.is_none() && access::has_acl(&d.path) => self.notes.push(format!(
+                "{}: the modes deny {}, but {} has an ACL, which may grant access: not \
+                 judged (getfacl {}; run as root to confirm with a real connect)",
+                path.display(),
+                user.name,
+                d.path.display(),
+                d.path.display()
+            )),
             Some(d) => {
                 let backend = if report.listeners.is_empty() {
                     access::Backend::Unknown
@@ -241,9 +270,9 @@ impl Checker<'_> {
                         finding.fix.trim_start_matches("php-fpm pool: ")
                     );
                 }
-                if confirmed {
+                if let Some(e) = refused {
                     finding.message.push_str(&format!(
-                        " (confirmed: connect() as {} failed with EACCES)",
+                        " (confirmed: connect() as {} failed with {e:?})",
                         user.name
                     ));
                 }
@@ -263,20 +292,34 @@ impl Checker<'_> {
                 }
                 self.findings.push(finding);
             }
-            None if confirmed => self.findings.push(Finding::new(
+            None if refused.is_some() => self.findings.push(Finding::new(
                 &codes::PERMISSION_DENIED_OTHER,
                 subject,
                 format!(
                     "the owners and modes of {} and its directories allow {}, but connect() \
-                     as {} failed with EACCES: an ACL or a security module denies",
+                     as {} failed with {:?}: {} denies",
                     path.display(),
                     user.name,
-                    user.name
+                    user.name,
+                    refused.unwrap_or(Errno::EACCES),
+                    if acl {
+                        "its ACL (getfacl)"
+                    } else {
+                        "a security module (AppArmor, SELinux)"
+                    }
                 ),
             )),
             None => {}
         }
-        if let Some(o) = owner.filter(|o| o.mode & 0o002 != 0) {
+        // World-writable matters only when "other" can get through the
+        // directories too.
+        let anyone = access::Credentials {
+            uid: u32::MAX - 1,
+            gid: u32::MAX - 1,
+            groups: Vec::new(),
+        };
+        let reachable_by_anyone = access::first_denial(path, &anyone, access::stat_owner).is_none();
+        if let Some(o) = owner.filter(|o| o.mode & 0o002 != 0 && reachable_by_anyone) {
             self.findings.push(Finding::new(
                 &codes::SOCKET_WORLD_WRITABLE,
                 subject,

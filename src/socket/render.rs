@@ -79,29 +79,33 @@ fn render_target(
         }
     }
     if let Some(a) = &t.access {
-        let verdict = match (&a.denied_by, a.allowed_by_modes) {
-            (Some(d), _) => format!(
-                "{} cannot connect: no {} permission on {}",
-                a.user,
+        // Escaped before colouring: the escapes must not eat the colour codes.
+        let who = sanitize::escape(&a.user);
+        let connected = a.connect_as_user.as_deref() == Some("connected");
+        let verdict = match &a.denied_by {
+            Some(d) if connected => format!(
+                "{who} may connect through an ACL (the modes alone deny: no {} permission \
+                 on {})",
                 a.missing_permission.unwrap_or("?"),
-                d
+                sanitize::escape(d)
+            )
+            .green()
+            .to_string(),
+            Some(d) => format!(
+                "{who} cannot connect: no {} permission on {}",
+                a.missing_permission.unwrap_or("?"),
+                sanitize::escape(d)
             )
             .red()
             .to_string(),
-            (None, _) => format!("{} may connect", a.user).green().to_string(),
+            None => format!("{who} may connect").green().to_string(),
         };
         let confirmed = match a.connect_as_user.as_deref() {
-            Some("connected") => format!(" (confirmed: connect() as {} succeeded)", a.user),
-            Some(err) => format!(" (connect() as {} failed: {err})", a.user),
+            Some("connected") => format!(" (confirmed: connect() as {who} succeeded)"),
+            Some(err) => format!(" (connect() as {who} failed: {err})"),
             None => String::new(),
         };
-        writeln!(
-            out,
-            "{}{}{}",
-            label("access"),
-            sanitize::escape(&verdict),
-            confirmed
-        )?;
+        writeln!(out, "{}{verdict}{confirmed}", label("access"))?;
     }
     if t.listeners.is_empty() {
         if t.file_type == Some("socket") || t.kind != "unix" {

@@ -81,6 +81,57 @@ fn a_root_only_socket_denies_the_web_user_and_a_connect_confirms_it() {
 }
 
 #[test]
+fn an_acl_that_grants_the_web_user_is_not_a_denial() {
+    // php-fpm's listen.acl_users grants through an ACL, not the mode bits.
+    if !require(is_root(), "root (to own a socket another user cannot use)") {
+        return;
+    }
+    if !require(
+        std::process::Command::new("setfacl")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "setfacl (apt-get install acl)",
+    ) {
+        return;
+    }
+    let dir = lab_dir();
+    let path = dir.path().join("acl.sock");
+    let _listener = UnixListener::bind(&path).unwrap();
+    chmod(&path, 0o600);
+    let status = std::process::Command::new("setfacl")
+        .args(["-m", "u:nobody:rw"])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = socket_json(&[path.to_str().unwrap()], &["--web-user", "nobody"]);
+    assert_eq!(run.codes(), Vec::<String>::new(), "{}", run.stdout);
+    let t = target(&run, 0);
+    assert_eq!(t["access"]["allowed_by_modes"], false);
+    assert_eq!(t["access"]["connect_as_user"], "connected");
+    assert!(run.json()["notes"]
+        .to_string()
+        .contains("an ACL grants access"));
+    // Without root there is no connect to settle it: a note, not a finding.
+    let run = fcgi_doctor([
+        "socket",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+        "--web-user",
+        "www-data",
+    ])
+    .run_as_nobody()
+    .run();
+    assert!(
+        !run.codes().contains(&"FD1006".to_string()),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn a_directory_without_search_permission_is_named() {
     if !require(
         is_root(),
