@@ -32,18 +32,7 @@ const DIAG_MSG: usize = 72;
 /// The TCP sockets (IPv4 and IPv6) in any of `states` (a bit mask of
 /// `1 << TCP_STATE`), with their local address, uid and inode.
 pub fn tcp_sockets(states: u32) -> io::Result<Vec<TcpListener>> {
-    let fd = socket::socket(
-        AddressFamily::Netlink,
-        SockType::Datagram,
-        SockFlag::SOCK_CLOEXEC,
-        SockProtocol::NetlinkSockDiag,
-    )?;
-    // A kernel that never answers must not hang the tool.
-    socket::setsockopt(
-        &fd,
-        socket::sockopt::ReceiveTimeout,
-        &nix::sys::time::TimeVal::new(1, 0),
-    )?;
+    let fd = diag_socket()?;
     let mut found = Vec::new();
     for (seq, family) in [(1u32, nix::libc::AF_INET), (2, nix::libc::AF_INET6)] {
         let request = request(seq, family as u8, states);
@@ -70,17 +59,7 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     const UNIX_DIAG_NAME: u16 = 0;
     const UNIX_DIAG_VFS: u16 = 1;
     const TCP_LISTEN: u8 = 10;
-    let fd = socket::socket(
-        AddressFamily::Netlink,
-        SockType::Datagram,
-        SockFlag::SOCK_CLOEXEC,
-        SockProtocol::NetlinkSockDiag,
-    )?;
-    socket::setsockopt(
-        &fd,
-        socket::sockopt::ReceiveTimeout,
-        &nix::sys::time::TimeVal::new(1, 0),
-    )?;
+    let fd = diag_socket()?;
     let len = (HEADER + 24) as u32;
     let mut r = Vec::with_capacity(len as usize);
     r.extend_from_slice(&len.to_ne_bytes());
@@ -155,6 +134,23 @@ fn display_name(raw: &[u8]) -> String {
 fn kernel_dev_to_user(dev: u32) -> u64 {
     let (major, minor) = (dev >> 20, dev & 0xf_ffff);
     nix::libc::makedev(major, minor)
+}
+
+/// A sock_diag netlink socket. A kernel that never answers must not hang the
+/// tool: receiving gives up after a second.
+fn diag_socket() -> io::Result<std::os::fd::OwnedFd> {
+    let fd = socket::socket(
+        AddressFamily::Netlink,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkSockDiag,
+    )?;
+    socket::setsockopt(
+        &fd,
+        socket::sockopt::ReceiveTimeout,
+        &nix::sys::time::TimeVal::new(1, 0),
+    )?;
+    Ok(fd)
 }
 
 fn request(seq: u32, family: u8, states: u32) -> Vec<u8> {

@@ -45,18 +45,23 @@ pub async fn connect(
     }
 }
 
-/// Unix stream sockets never answer a non-blocking connect with EINPROGRESS on
-/// Linux: it succeeds at once, or fails at once (EAGAIN when the accept queue is
-/// full), so no wait is needed here.
-fn connect_unix(addr: nix::Result<UnixAddr>, subject: &str) -> Result<Connection, Errno> {
-    let addr = addr?;
+/// A non-blocking unix stream socket connected to `addr`. Unix stream sockets
+/// never answer a non-blocking connect with EINPROGRESS on Linux: it succeeds
+/// at once, or fails at once (EAGAIN when the accept queue is full), so no wait
+/// is needed.
+pub fn unix_stream(addr: &UnixAddr) -> Result<std::os::fd::OwnedFd, Errno> {
     let fd = socket::socket(
         AddressFamily::Unix,
         SockType::Stream,
         SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
         None,
     )?;
-    socket::connect(fd.as_raw_fd(), &addr)?;
+    socket::connect(fd.as_raw_fd(), addr)?;
+    Ok(fd)
+}
+
+fn connect_unix(addr: nix::Result<UnixAddr>, subject: &str) -> Result<Connection, Errno> {
+    let fd = unix_stream(&addr?)?;
     let std_stream = std::os::unix::net::UnixStream::from(fd);
     let stream = tokio::net::UnixStream::from_std(std_stream).map_err(io_errno)?;
     Ok(Connection {

@@ -479,7 +479,13 @@ mod tests {
     #[test]
     fn apache_with_mod_php_only_is_not_a_dead_fastcgi_setup() {
         let fake = FakeProc::new();
-        fake.add(proc(10, 1, "apache2", 0, &["/usr/sbin/apache2", "-k", "start"]));
+        fake.add(proc(
+            10,
+            1,
+            "apache2",
+            0,
+            &["/usr/sbin/apache2", "-k", "start"],
+        ));
         fake.maps(
             10,
             &[
@@ -488,12 +494,27 @@ mod tests {
                 "/usr/lib/apache2/modules/mod_php8.2.so",
             ],
         );
-        fake.add(proc(11, 10, "apache2", 33, &["/usr/sbin/apache2", "-k", "start"]));
+        fake.add(proc(
+            11,
+            10,
+            "apache2",
+            33,
+            &["/usr/sbin/apache2", "-k", "start"],
+        ));
         // A piped logger is Apache's child, not a FastCGI application.
-        fake.add(proc(12, 10, "rotatelogs", 0, &["/usr/bin/rotatelogs", "/var/log/x", "86400"]));
+        fake.add(proc(
+            12,
+            10,
+            "rotatelogs",
+            0,
+            &["/usr/bin/rotatelogs", "/var/log/x", "86400"],
+        ));
         let report = run(&settings(&fake)).unwrap();
         assert_eq!(codes(&report), Vec::<&str>::new());
-        assert!(report.notes.iter().any(|n| n.contains("does not serve through FastCGI")));
+        assert!(report
+            .notes
+            .iter()
+            .any(|n| n.contains("does not serve through FastCGI")));
         assert_eq!(report.processes[0].children[1].role, Role::Other);
     }
 }

@@ -1,26 +1,19 @@
 //! Connecting to a unix socket as ourselves, and as another user.
 
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
+use nix::sys::socket::{self, UnixAddr};
 
+use crate::probe::connect::unix_stream;
 use crate::webuser::WebUser;
 
 /// Connects as ourselves without blocking; on success, the pid that created
 /// the listening socket (`SO_PEERCRED` of a unix connection carries the
 /// credentials of the listen() call).
 pub(super) fn connect_unix(addr: nix::Result<UnixAddr>) -> Result<Option<u32>, Errno> {
-    let addr = addr?;
-    let fd = socket::socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    socket::connect(fd.as_raw_fd(), &addr)?;
+    let fd = unix_stream(&addr?)?;
     let pid = socket::getsockopt(&fd, socket::sockopt::PeerCredentials)
         .ok()
         .and_then(|c| u32::try_from(c.pid()).ok())
@@ -51,19 +44,10 @@ pub(super) fn connect_as(path: &Path, user: &WebUser) -> Result<Result<(), Errno
                 .and_then(|()| setuid(uid));
             let code = match switched {
                 Err(_) => SETUP_FAILED,
-                Ok(()) => {
-                    let connected = socket::socket(
-                        AddressFamily::Unix,
-                        SockType::Stream,
-                        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-                        None,
-                    )
-                    .and_then(|fd| socket::connect(fd.as_raw_fd(), &addr));
-                    match connected {
-                        Ok(()) => 0,
-                        Err(e) => (e as i32).clamp(1, SETUP_FAILED - 1),
-                    }
-                }
+                Ok(()) => match unix_stream(&addr) {
+                    Ok(_) => 0,
+                    Err(e) => (e as i32).clamp(1, SETUP_FAILED - 1),
+                },
             };
             // SAFETY: _exit skips atexit handlers and buffered output, which
             // belong to the parent.
