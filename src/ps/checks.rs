@@ -471,12 +471,36 @@ fn taken_over(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
         if holders.is_empty() {
             continue;
         }
+        // sock_diag says which socket is bound to the file now at the path.
+        let file = std::fs::metadata(path).ok().map(|m| {
+            (
+                std::os::unix::fs::MetadataExt::ino(&m),
+                std::os::unix::fs::MetadataExt::dev(&m),
+            )
+        });
+        let owner = snapshot
+            .listeners
+            .unix
+            .values()
+            .find(|s| inodes.contains(&s.inode) && file.is_some() && s.file == file)
+            .and_then(|s| {
+                snapshot
+                    .processes
+                    .values()
+                    .filter(|p| p.role != Role::PoolWorker)
+                    .find(|p| p.listening.contains(&s.inode))
+            });
+        let which = match owner {
+            Some(p) => format!("pid {} owns the file, the others get no requests", p.pid()),
+            None => {
+                format!("only the newest owns the file; `fcgi-doctor socket {path}` tells which")
+            }
+        };
         findings.push(Finding::new(
             &codes::SOCKET_TAKEN_OVER,
             format!("unix:{path}"),
             format!(
-                "{} listening sockets are bound as {path}, held by {}: only the newest owns the \
-                 file; `fcgi-doctor socket {path}` tells which",
+                "{} listening sockets are bound as {path}, held by {}: {which}",
                 inodes.len(),
                 holders.join(", ")
             ),

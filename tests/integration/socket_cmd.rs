@@ -509,12 +509,18 @@ fn flup_taking_over_a_live_socket_is_caught() {
 
     // ps sees it from the kernel's table too.
     let ps = fcgi_doctor(["ps", "--format", "json"]).run();
-    let found = ps.json()["findings"]
+    let json = ps.json();
+    let found = json["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|f| f["code"] == "FD3001" && f["subject"] == format!("unix:{}", sock.display()));
-    assert!(found, "{}", ps.stdout);
+        .find(|f| f["code"] == "FD3001" && f["subject"] == format!("unix:{}", sock.display()))
+        .unwrap_or_else(|| panic!("no FD3001 in {}", ps.stdout));
+    let message = found["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("pid {} owns the file", second.pid())),
+        "{message}"
+    );
 }
 
 #[test]
