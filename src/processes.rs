@@ -391,6 +391,20 @@ impl Snapshot {
             .filter(|p| p.software.is_web_server() && p.role == Role::WebWorker)
     }
 
+    /// The php-fpm pool whose `listen =` is `address`, when `p` is a php-fpm
+    /// master or worker: read from the configuration its master's title names.
+    pub fn fpm_pool(&self, p: &Process, address: &str) -> Option<crate::fpmconf::Pool> {
+        if p.software != Software::PhpFpm {
+            return None;
+        }
+        let master = if p.role == Role::ProcessManager {
+            p
+        } else {
+            self.processes.get(&p.stat.ppid)?
+        };
+        crate::fpmconf::pool_listening_on(master.args.first()?, address)
+    }
+
     pub fn children_of(&self, pid: u32) -> impl Iterator<Item = &Process> {
         self.processes.values().filter(move |p| p.stat.ppid == pid)
     }

@@ -387,7 +387,7 @@ fn unreachable_sockets(
                     p.pid(),
                     p.user
                 ));
-                if let Some(pool) = fpm_pool(snapshot, p, &socket.path) {
+                if let Some(pool) = snapshot.fpm_pool(p, &socket.path) {
                     f.fix = format!(
                         "In pool [{}] of {}: {}",
                         pool.name,
@@ -422,7 +422,8 @@ fn exposed(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
                 continue;
             }
             let endpoint = l.endpoint();
-            let restricted = fpm_pool(snapshot, p, &endpoint)
+            let restricted = snapshot
+                .fpm_pool(p, &endpoint)
                 .and_then(|pool| pool.allowed_clients)
                 .filter(|c| !c.trim().is_empty());
             let finding = match restricted {
@@ -506,20 +507,6 @@ fn taken_over(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
             ),
         ));
     }
-}
-
-/// The php-fpm pool whose `listen =` is `address`, read from the
-/// configuration its master names.
-fn fpm_pool(snapshot: &Snapshot, p: &Process, address: &str) -> Option<fpmconf::Pool> {
-    if p.software != Software::PhpFpm {
-        return None;
-    }
-    let master = if p.role == Role::ProcessManager {
-        p
-    } else {
-        snapshot.processes.get(&p.stat.ppid)?
-    };
-    fpmconf::pool_listening_on(master.args.first()?, address)
 }
 
 fn pid_list(pids: &[u32]) -> String {

@@ -340,15 +340,10 @@ impl Checker<'_> {
         report: &TargetReport,
         address: &str,
     ) -> Option<fpmconf::Pool> {
-        let master = report.listeners.iter().find_map(|l| {
+        report.listeners.iter().find_map(|l| {
             let p = self.snapshot.processes.get(&l.pid)?;
-            match (p.software, p.role) {
-                (Software::PhpFpm, Role::ProcessManager) => Some(p),
-                (Software::PhpFpm, _) => self.snapshot.processes.get(&p.stat.ppid),
-                _ => None,
-            }
-        })?;
-        fpmconf::pool_listening_on(master.args.first()?, address)
+            self.snapshot.fpm_pool(p, address)
+        })
     }
 }
 

@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use super::{Checker, Listener, TargetReport};
 use crate::finding::Finding;
-use crate::fpmconf;
-use crate::processes::{Role, Software};
 use crate::registry::codes;
 
 impl Checker<'_> {
@@ -100,7 +98,7 @@ impl Checker<'_> {
             || "a process this user cannot see".to_string(),
             |h| format!("{} (pid {})", h.command, h.pid),
         );
-        if let Some(restriction) = self.fpm_allowed_clients(&holders, listener.port) {
+        if let Some(restriction) = self.fpm_allowed_clients(&holders, listener) {
             self.findings.push(Finding::new(
                 &codes::TCP_EXPOSED_RESTRICTED,
                 subject,
@@ -132,29 +130,17 @@ impl Checker<'_> {
     }
 
     /// The `listen.allowed_clients` of the php-fpm pool holding this port.
-    pub(super) fn fpm_allowed_clients(&self, holders: &[&Listener], port: u16) -> Option<String> {
-        let holder = holders
+    pub(super) fn fpm_allowed_clients(
+        &self,
+        holders: &[&Listener],
+        listener: &crate::procfs::TcpListener,
+    ) -> Option<String> {
+        holders
             .iter()
-            .find_map(|h| self.snapshot.processes.get(&h.pid))?;
-        if holder.software != Software::PhpFpm {
-            return None;
-        }
-        let master = if holder.role == Role::ProcessManager {
-            holder
-        } else {
-            self.snapshot.processes.get(&holder.stat.ppid)?
-        };
-        let config = fpmconf::load(&fpmconf::path_from_title(master.args.first()?)?);
-        let suffix = format!(":{port}");
-        config
-            .pools
-            .iter()
-            .filter(|p| {
-                p.listen
-                    .as_deref()
-                    .is_some_and(|l| l.ends_with(&suffix) || l == port.to_string())
-            })
-            .find_map(|p| p.allowed_clients.clone().filter(|c| !c.trim().is_empty()))
+            .filter_map(|h| self.snapshot.processes.get(&h.pid))
+            .find_map(|p| self.snapshot.fpm_pool(p, &listener.endpoint()))?
+            .allowed_clients
+            .filter(|c| !c.trim().is_empty())
     }
 }
 
