@@ -248,9 +248,7 @@ impl ProcFs {
     /// started by spawn-fcgi or mod_fcgid find their listening socket
     /// (`FCGI_LISTENSOCK_FILENO`).
     pub fn fd0_socket(&self, pid: u32) -> io::Result<Option<u64>> {
-        let mut p = self.root.join(pid.to_string());
-        p.push("fd/0");
-        match fs::read_link(p) {
+        match fs::read_link(self.pid_path(pid, "fd/0")) {
             Ok(link) => Ok(socket_inode(&link)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
