@@ -34,6 +34,14 @@ use cli::{Cli, Command};
 use finding::Status;
 use settings::{OutputSettings, ProbeSettings, UsageError};
 
+/// Ignores SIGPIPE, as Rust's own start-up does, so that writing to a closed pipe
+/// is an error the caller handles. For binaries that bring their own `main`.
+pub fn ignore_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: SIG_IGN installs no handler code, so nothing can run in signal context.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+}
+
 /// Parses `args`, runs the command, prints, and returns the exit code.
 pub fn run<I, T>(args: I) -> i32
 where

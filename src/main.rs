@@ -1,3 +1,18 @@
-fn main() {
+//! The C `main` is ours, not Rust's: std's start-up reads /proc/self/maps to place
+//! a stack guard and installs stack-overflow handlers, which is a tenth of a
+//! short probe's start-up (BENCHMARKS.md). Arguments still come from
+//! `std::env::args_os`, which glibc hands to std before `main`.
+#![cfg_attr(not(test), no_main)]
+
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    // What std's start-up would have done that we rely on: a closed pipe is an
+    // EPIPE error to handle (`| head`), not a silent death by SIGPIPE.
+    fcgi_doctor::ignore_sigpipe();
+    // `exit` flushes stdout, as returning from Rust's main would.
     std::process::exit(fcgi_doctor::run(std::env::args_os()));
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use regex::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 
 use crate::cli::{
     ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs,
@@ -68,6 +68,11 @@ pub struct ProbeSettings {
 }
 
 /// What the response body must look like.
+///
+/// A `--expect-body` regex runs on the raw body bytes in ASCII mode: `.` is any
+/// byte, `\w`, `\d` and `(?i)` are ASCII, and a non-ASCII literal matches its
+/// UTF-8 bytes. Bodies need not be UTF-8, and Unicode case tables would cost
+/// every start of the binary (BENCHMARKS.md).
 #[derive(Debug)]
 pub enum BodyMatch {
     Regex(Regex),
@@ -75,10 +80,10 @@ pub enum BodyMatch {
 }
 
 impl BodyMatch {
-    pub fn matches(&self, body: &str) -> bool {
+    pub fn matches(&self, body: &[u8]) -> bool {
         match self {
             BodyMatch::Regex(re) => re.is_match(body),
-            BodyMatch::Prefix(prefix) => body.starts_with(prefix),
+            BodyMatch::Prefix(prefix) => body.starts_with(prefix.as_bytes()),
         }
     }
 }
@@ -90,6 +95,10 @@ impl std::fmt::Display for BodyMatch {
             BodyMatch::Prefix(prefix) => write!(f, "\"{prefix}\" at the start"),
         }
     }
+}
+
+fn body_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).unicode(false).build()
 }
 
 /// The synthetic request: CGI parameters in order, and the body.
@@ -121,10 +130,17 @@ impl ProbeSettings {
             .expect_body
             .as_deref()
             .map(|re| {
-                Regex::new(re).map(BodyMatch::Regex).map_err(|e| {
-                    let first = e.to_string().lines().last().unwrap_or_default().to_string();
+                body_regex(re).map(BodyMatch::Regex).map_err(|e| {
+                    let text = e.to_string();
+                    let last = text.lines().last().unwrap_or_default();
+                    let why = last.strip_prefix("error: ").unwrap_or(last);
+                    let mode = if why.contains("Unicode") {
+                        " (the pattern runs in ASCII mode on the body bytes)"
+                    } else {
+                        ""
+                    };
                     usage(format!(
-                        "--expect-body: invalid regular expression: {first}"
+                        "--expect-body: invalid regular expression: {why}{mode}"
                     ))
                 })
             })

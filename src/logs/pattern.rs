@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
-use super::catalogue::PATTERNS;
+use super::catalogue;
 use super::stderr;
 
 /// How a pattern's message relates to the operating-system error.
@@ -48,7 +48,7 @@ pub struct Matcher {
     anchors: AhoCorasick,
     /// All literals: the patterns' and the stderr content markers.
     automaton: AhoCorasick,
-    /// For literal i: the patterns (indices into PATTERNS) that need it.
+    /// For literal i: the patterns (indices into the catalogue's patterns) that need it.
     patterns_of_literal: Vec<Vec<usize>>,
     regexes: Vec<OnceLock<Option<Regex>>>,
 }
@@ -62,7 +62,7 @@ impl Matcher {
     fn build() -> Matcher {
         let mut literals: Vec<&'static str> = Vec::new();
         let mut patterns_of_literal: Vec<Vec<usize>> = Vec::new();
-        for (i, p) in PATTERNS.iter().enumerate() {
+        for (i, p) in catalogue::patterns().iter().enumerate() {
             // A literal this short (CORE-006's two spaces, MFC-117's `: "`) is in
             // half of all log lines: such generic pass-through rows would turn
             // noise into findings, so they are not matched.
@@ -98,7 +98,10 @@ impl Matcher {
             anchors,
             automaton,
             patterns_of_literal,
-            regexes: PATTERNS.iter().map(|_| OnceLock::new()).collect(),
+            regexes: catalogue::patterns()
+                .iter()
+                .map(|_| OnceLock::new())
+                .collect(),
         }
     }
 
@@ -116,7 +119,7 @@ impl Matcher {
 
     /// The most specific pattern whose regex matches `message`.
     pub fn find(&self, message: &str) -> Option<&'static Pattern> {
-        // PATTERNS is ordered most specific first: try the candidates in index
+        // The patterns are ordered most specific first: try the candidates in index
         // order, lowest first, without allocating for them.
         let mut tried: Option<usize> = None;
         loop {
@@ -130,9 +133,10 @@ impl Matcher {
                 })
                 .filter(|&i| tried.is_none_or(|t| i > t))
                 .min()?;
-            let re = self.regexes[next].get_or_init(|| Regex::new(PATTERNS[next].regex).ok());
+            let re = self.regexes[next]
+                .get_or_init(|| Regex::new(catalogue::patterns()[next].regex).ok());
             if re.as_ref().is_some_and(|re| re.is_match(message)) {
-                return Some(&PATTERNS[next]);
+                return Some(&catalogue::patterns()[next]);
             }
             tried = Some(next);
         }
@@ -181,7 +185,7 @@ const BASE_ANCHORS: &[&str] = &[
 /// `[proxy:` / `[proxy_fcgi:` tags of modules that exist only in Apache 2.4.
 fn anchor_set() -> Vec<&'static str> {
     let mut anchors: Vec<&'static str> = BASE_ANCHORS.to_vec();
-    for p in PATTERNS {
+    for p in catalogue::patterns() {
         let fixed_text = p.regex.replace('\\', "");
         let literal_covered = BASE_ANCHORS
             .iter()
@@ -226,7 +230,7 @@ mod tests {
 
     #[test]
     fn every_catalogue_regex_compiles_and_literal_is_non_empty() {
-        for p in PATTERNS {
+        for p in catalogue::patterns() {
             assert!(Regex::new(p.regex).is_ok(), "{}: {}", p.row, p.regex);
             assert!(!p.literal.is_empty(), "{}", p.row);
             assert!(

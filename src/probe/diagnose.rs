@@ -275,7 +275,7 @@ fn response_findings(
     let body = &ex.stdout.kept[response.body_offset.min(ex.stdout.kept.len())..];
     let body_text = String::from_utf8_lossy(body);
     if expect.status.is_some_and(|r| r.contains(&status)) {
-        check_body(expect, &body_text, subject, findings);
+        check_body(expect, body, subject, findings);
         return false;
     }
     // php-fpm's own answers, recognised by their stderr and body (fpm_main.c).
@@ -363,15 +363,16 @@ fn response_findings(
             subject,
             format!("the application answered {status}"),
         )),
-        None => check_body(expect, &body_text, subject, findings),
+        None => check_body(expect, body, subject, findings),
     }
     false
 }
 
-fn check_body(expect: &Expectations, body: &str, subject: &str, findings: &mut Vec<Finding>) {
+fn check_body(expect: &Expectations, body: &[u8], subject: &str, findings: &mut Vec<Finding>) {
     let Some(wanted) = expect.body else { return };
     if !wanted.matches(body) {
-        let shown = sanitize::truncate(body.trim(), 80);
+        let text = String::from_utf8_lossy(body);
+        let shown = sanitize::truncate(text.trim(), 80);
         findings.push(Finding::new(
             &codes::BODY_MISMATCH,
             subject,

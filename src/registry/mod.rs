@@ -8,7 +8,7 @@
 //! Numbering: FD1xxx `probe` (10xx connecting, 11xx waiting, 12xx the FastCGI
 //! protocol, 13xx the CGI response, 14xx informational); FD2xxx `logs` (20xx
 //! decided by the operating-system error, 205x relayed stderr by content, 2101 and
-//! up one per row of the error catalogue, generated into `logs/catalogue.rs`).
+//! up one per row of the error catalogue, generated into the `logs/catalogue-*.tsv` tables).
 //! Later commands take the following thousands: FD3xxx `socket`, FD4xxx `ps`.
 
 pub mod codes;
@@ -100,7 +100,7 @@ pub struct Code {
 pub fn all() -> impl Iterator<Item = &'static Code> {
     codes::ALL
         .iter()
-        .chain(crate::logs::catalogue::CODES.iter())
+        .chain(crate::logs::catalogue::codes().iter())
 }
 
 /// Looks a code up by id, case-insensitively (`fd1001` works too). The

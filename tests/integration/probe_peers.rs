@@ -337,6 +337,27 @@ fn status_and_body_expectations() {
         &[],
         0,
     );
+    assert_codes(
+        &probe(&peer.target, &["--expect-body", "(?i)STATUS: DEGRADED"]),
+        &[],
+        0,
+    );
+}
+
+#[test]
+fn body_expectation_runs_on_the_raw_bytes() {
+    // Latin-1, not UTF-8: the pattern still sees the byte 0xE9 after "caf".
+    let peer = fake_peer::tcp(answer(response(b"\r\ncaf\xe9 ok")));
+    assert_codes(
+        &probe(&peer.target, &["--expect-body", r"^caf.\x20ok$"]),
+        &[],
+        0,
+    );
+    assert_codes(
+        &probe(&peer.target, &["--expect-body", "^café"]),
+        &["FD1310"],
+        2,
+    );
 }
 
 #[test]

@@ -61,6 +61,10 @@ fn bad_values_are_one_line_and_unknown() {
             vec!["probe", "/x", "--expect-body", "(unclosed"],
             "invalid regular expression",
         ),
+        (
+            vec!["probe", "/x", "--expect-body", r"\p{Greek}"],
+            "ASCII mode",
+        ),
         (vec!["probe", "/x", "--max-body", "lots"], "--max-body"),
         (vec!["probe", "/x", "--param", "NOEQUALS"], "NAME=VALUE"),
         (vec!["probe", "/x", "--uri", "relative"], "--uri"),
