@@ -2,23 +2,49 @@
 //! kernel's error say.
 
 use std::io;
-use std::os::fd::AsRawFd;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{timeout_at, Instant};
 
 use super::target::Target;
 use crate::access::{self, Credentials};
 use crate::finding::Finding;
 use crate::registry::codes;
 
-/// A connected byte stream, unix or TCP.
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+/// A connected, non-blocking byte stream, unix or TCP. The probe has one
+/// connection at a time, so it waits with poll(2) rather than an async runtime,
+/// which would cost more to start than the whole exchange (BENCHMARKS.md).
+pub trait Io: io::Read + io::Write + AsFd {}
+impl<T: io::Read + io::Write + AsFd> Io for T {}
+
+/// Waits until `fd` is ready for `events`, or until `deadline`: the events that
+/// happened (hang-up and error included), or `None` when the deadline passed.
+pub fn wait(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    deadline: Instant,
+) -> io::Result<Option<PollFlags>> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        // Rounded up to whole milliseconds, so a short wait does not spin.
+        let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(fd, events)];
+        match nix::poll::poll(&mut fds, timeout) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => return Ok(Some(fds[0].revents().unwrap_or(PollFlags::POLLERR))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
 
 pub struct Connection {
     pub stream: Box<dyn Io>,
@@ -28,7 +54,7 @@ pub struct Connection {
 
 /// Connects within `connect_timeout`, never past `deadline`. A failure comes back
 /// as the finding that explains it.
-pub async fn connect(
+pub fn connect(
     target: &Target,
     connect_timeout: Duration,
     deadline: Instant,
@@ -39,9 +65,9 @@ pub async fn connect(
             .map_err(|errno| Box::new(explain_unix_failure(path, errno, &subject))),
         Target::Abstract(name) => connect_unix(UnixAddr::new_abstract(name), &subject)
             .map_err(|errno| Box::new(explain_abstract_failure(errno, &subject))),
-        Target::Tcp { host, port } => connect_tcp(host, *port, connect_timeout, deadline, &subject)
-            .await
-            .map_err(Box::new),
+        Target::Tcp { host, port } => {
+            connect_tcp(host, *port, connect_timeout, deadline, &subject).map_err(Box::new)
+        }
     }
 }
 
@@ -62,16 +88,11 @@ pub fn unix_stream(addr: &UnixAddr) -> Result<std::os::fd::OwnedFd, Errno> {
 
 fn connect_unix(addr: nix::Result<UnixAddr>, subject: &str) -> Result<Connection, Errno> {
     let fd = unix_stream(&addr?)?;
-    let std_stream = std::os::unix::net::UnixStream::from(fd);
-    let stream = tokio::net::UnixStream::from_std(std_stream).map_err(io_errno)?;
+    let stream = std::os::unix::net::UnixStream::from(fd);
     Ok(Connection {
         stream: Box::new(stream),
         peer: subject.to_string(),
     })
-}
-
-fn io_errno(e: io::Error) -> Errno {
-    e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)
 }
 
 fn explain_unix_failure(path: &Path, errno: Errno, subject: &str) -> Finding {
@@ -211,41 +232,31 @@ fn errno_text(errno: Errno) -> String {
     format!("{} ({})", errno.desc(), errno as i32)
 }
 
-async fn connect_tcp(
+fn connect_tcp(
     host: &str,
     port: u16,
     connect_timeout: Duration,
     deadline: Instant,
     subject: &str,
 ) -> Result<Connection, Finding> {
-    // An address literal needs no resolver (and no resolver thread).
-    let literal = host.parse::<std::net::IpAddr>().ok();
-    let lookup = async {
-        match literal {
-            Some(ip) => Ok(vec![std::net::SocketAddr::new(ip, port)]),
-            None => tokio::net::lookup_host((host, port))
-                .await
-                .map(|a| a.collect()),
+    let resolve_deadline = deadline.min(Instant::now() + connect_timeout);
+    let addrs = match resolve(host, port, resolve_deadline) {
+        Ok(addrs) => addrs,
+        Err(Resolve::Failed(e)) => {
+            return Err(Finding::new(
+                &codes::HOST_UNRESOLVED,
+                subject,
+                format!("cannot resolve {host}: {e}"),
+            ))
+        }
+        Err(Resolve::TooSlow) => {
+            return Err(Finding::new(
+                &codes::HOST_UNRESOLVED,
+                subject,
+                format!("resolving {host} took longer than the connect timeout"),
+            ))
         }
     };
-    let addrs: Vec<std::net::SocketAddr> =
-        match timeout_at(deadline.min(Instant::now() + connect_timeout), lookup).await {
-            Ok(Ok(addrs)) => addrs,
-            Ok(Err(e)) => {
-                return Err(Finding::new(
-                    &codes::HOST_UNRESOLVED,
-                    subject,
-                    format!("cannot resolve {host}: {e}"),
-                ))
-            }
-            Err(_) => {
-                return Err(Finding::new(
-                    &codes::HOST_UNRESOLVED,
-                    subject,
-                    format!("resolving {host} took longer than the connect timeout"),
-                ))
-            }
-        };
     if addrs.is_empty() {
         return Err(Finding::new(
             &codes::HOST_UNRESOLVED,
@@ -255,20 +266,29 @@ async fn connect_tcp(
     }
     // Try each address in turn, as web servers do for a name with several
     // addresses; the first failure decides the code, the message lists them all.
-    let mut failures: Vec<(std::net::SocketAddr, TcpFailure)> = Vec::new();
+    let mut failures: Vec<(SocketAddr, TcpFailure)> = Vec::new();
     for addr in &addrs {
-        let attempt_deadline = deadline.min(Instant::now() + connect_timeout);
-        let failure = match timeout_at(attempt_deadline, tokio::net::TcpStream::connect(addr)).await
-        {
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(Connection {
-                    stream: Box::new(stream),
-                    peer: addr.to_string(),
-                });
+        let attempt = deadline
+            .min(Instant::now() + connect_timeout)
+            .saturating_duration_since(Instant::now());
+        let failure = if attempt.is_zero() {
+            TcpFailure::Timeout
+        } else {
+            match TcpStream::connect_timeout(addr, attempt) {
+                Ok(stream) => match stream.set_nonblocking(true) {
+                    Ok(()) => {
+                        let _ = stream.set_nodelay(true);
+                        return Ok(Connection {
+                            stream: Box::new(stream),
+                            peer: addr.to_string(),
+                        });
+                    }
+                    Err(e) => TcpFailure::Error(e),
+                },
+                // std's own deadline; the kernel's ETIMEDOUT is a timeout as well.
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => TcpFailure::Timeout,
+                Err(e) => TcpFailure::Error(e),
             }
-            Ok(Err(e)) => TcpFailure::Error(e),
-            Err(_) => TcpFailure::Timeout,
         };
         failures.push((*addr, failure));
         if Instant::now() >= deadline {
@@ -286,6 +306,37 @@ async fn connect_tcp(
         TcpFailure::Error(_) => &codes::UNREACHABLE,
     };
     Err(Finding::new(code, subject, detail))
+}
+
+/// Why a name gave no addresses.
+pub enum Resolve {
+    Failed(io::Error),
+    /// The resolver had not answered by the deadline.
+    TooSlow,
+}
+
+/// The addresses of `host` (an address literal is its own answer). getaddrinfo
+/// cannot be cancelled, so it runs on a thread of its own, which is left behind
+/// when `deadline` passes: it ends with the process.
+pub fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, Resolve> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("resolver".into())
+        .spawn(move || {
+            let found = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<_>>);
+            let _ = tx.send(found);
+        })
+        .map_err(Resolve::Failed)?;
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(found) => found.map_err(Resolve::Failed),
+        Err(_) => Err(Resolve::TooSlow),
+    }
 }
 
 enum TcpFailure {

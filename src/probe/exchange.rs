@@ -3,12 +3,11 @@
 //! [`super::diagnose`] decides what it means.
 
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::{timeout_at, Instant};
+use nix::poll::PollFlags;
 
-use super::connect::Io;
+use super::connect::{wait, Io};
 use crate::fcgi::{self, DecodeError, Decoded, EndRequest, RecordType};
 
 /// The request id the probe uses; the spec lets a client pick any non-zero id.
@@ -89,13 +88,12 @@ pub struct Exchange {
 /// Writes `request` and reads the answer until END_REQUEST, close, error or
 /// `deadline`. Writing and reading run together so a peer that answers early
 /// (and stops reading) is still heard.
-pub async fn run(
-    stream: Box<dyn Io>,
+pub fn run(
+    mut stream: Box<dyn Io>,
     request: &[u8],
     deadline: Instant,
     max_body: usize,
 ) -> Exchange {
-    let (mut reader, mut writer) = tokio::io::split(stream);
     let sent_at = Instant::now();
     let mut ex = Exchange {
         outcome: Outcome::TimedOut,
@@ -108,42 +106,52 @@ pub async fn run(
         unexpected: Vec::new(),
         write_error: None,
     };
-    let write = async {
-        writer.write_all(request).await?;
-        writer.flush().await
-    };
-    tokio::pin!(write);
-    let mut write_done = false;
+    let mut written = 0;
     // One record is at most 8 + 65535 + 255 bytes, so the buffer stays bounded.
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        let read = tokio::select! {
-            result = &mut write, if !write_done => {
-                write_done = true;
-                if let Err(e) = result {
-                    ex.write_error = Some(e);
-                }
-                continue;
-            }
-            read = timeout_at(deadline, reader.read(&mut chunk)) => read,
+        let writing = written < request.len() && ex.write_error.is_none();
+        let events = if writing {
+            PollFlags::POLLIN | PollFlags::POLLOUT
+        } else {
+            PollFlags::POLLIN
         };
-        let n = match read {
-            Err(_) => {
+        let ready = match wait(stream.as_fd(), events, deadline) {
+            Ok(Some(ready)) => ready,
+            Ok(None) => {
                 ex.outcome = Outcome::TimedOut;
                 return ex;
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 ex.outcome = Outcome::ReadFailed(e);
                 return ex;
             }
-            Ok(Ok(0)) => {
+        };
+        let hung_up = ready.intersects(PollFlags::POLLERR | PollFlags::POLLHUP);
+        if writing && (ready.contains(PollFlags::POLLOUT) || hung_up) {
+            match stream.write(&request[written..]) {
+                Ok(n) => written += n,
+                Err(e) if retry(&e) => {}
+                Err(e) => ex.write_error = Some(e),
+            }
+        }
+        if !ready.contains(PollFlags::POLLIN) && !hung_up {
+            continue;
+        }
+        let n = match stream.read(&mut chunk) {
+            Err(e) if retry(&e) => continue,
+            Err(e) => {
+                ex.outcome = Outcome::ReadFailed(e);
+                return ex;
+            }
+            Ok(0) => {
                 ex.outcome = Outcome::Closed {
                     mid_record: !buf.is_empty(),
                 };
                 return ex;
             }
-            Ok(Ok(n)) => n,
+            Ok(n) => n,
         };
         let now = sent_at.elapsed();
         ex.first_byte.get_or_insert(now);
@@ -155,6 +163,30 @@ pub async fn run(
             return ex;
         }
     }
+}
+
+/// A non-blocking read or write that may simply be tried again.
+fn retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
+/// Writes all of `data` before `deadline`.
+fn write_all(stream: &mut dyn Io, mut data: &[u8], deadline: Instant) -> io::Result<()> {
+    while !data.is_empty() {
+        match stream.write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if retry(&e) => {
+                if wait(stream.as_fd(), PollFlags::POLLOUT, deadline)?.is_none() {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Decodes every whole record in `buf`, removing them; returns the outcome when
@@ -217,7 +249,7 @@ pub enum ValuesOutcome {
 }
 
 /// Asks for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS (§4.1).
-pub async fn get_values(stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome {
+pub fn get_values(mut stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome {
     let mut request = Vec::new();
     let names: Vec<(&str, &str)> = fcgi::GET_VALUES_NAMES.iter().map(|n| (*n, "")).collect();
     let body = fcgi::encode_pairs(&names).expect("short static names");
@@ -227,11 +259,12 @@ pub async fn get_values(stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome
         fcgi::NULL_REQUEST_ID,
         &body,
     );
-    let mut stream = stream;
-    match timeout_at(deadline, stream.write_all(&request)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return ValuesOutcome::NoAnswer(format!("sending it failed: {e}")),
-        Err(_) => return ValuesOutcome::NoAnswer("sending it timed out".into()),
+    match write_all(&mut *stream, &request, deadline) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+            return ValuesOutcome::NoAnswer("sending it timed out".into())
+        }
+        Err(e) => return ValuesOutcome::NoAnswer(format!("sending it failed: {e}")),
     }
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -266,15 +299,20 @@ pub async fn get_values(stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome
             }
             Ok(Decoded::NeedMore(_)) => {}
         }
-        match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Err(_) => return ValuesOutcome::NoAnswer("no answer before its deadline".into()),
-            Ok(Ok(0)) => {
+        match wait(stream.as_fd(), PollFlags::POLLIN, deadline) {
+            Ok(Some(_)) => {}
+            Ok(None) => return ValuesOutcome::NoAnswer("no answer before its deadline".into()),
+            Err(e) => return ValuesOutcome::NoAnswer(format!("reading failed: {e}")),
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => {
                 return ValuesOutcome::NoAnswer(
                     "the connection was closed without an answer".into(),
                 )
             }
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Ok(Err(e)) => return ValuesOutcome::NoAnswer(format!("reading failed: {e}")),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if retry(&e) => {}
+            Err(e) => return ValuesOutcome::NoAnswer(format!("reading failed: {e}")),
         }
     }
 }

@@ -10,10 +10,9 @@ pub mod sniff;
 pub mod target;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::time::Instant;
 
 use crate::fcgi::{self, RecordType, Role};
 use crate::finding::Finding;
@@ -64,21 +63,15 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-/// Runs the probe on a single-threaded runtime: one connection at a time needs
-/// no more, and it starts in microseconds.
+/// Runs the probe: one connection at a time, each wait bounded by poll(2).
 pub fn run(settings: &ProbeSettings) -> Result<ProbeReport, UsageError> {
     if let Some(user) = &settings.as_user {
         become_user(user)?;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-        .map_err(|e| UsageError(format!("cannot start the I/O runtime: {e}")))?;
-    Ok(runtime.block_on(probe(settings)))
+    Ok(probe(settings))
 }
 
-async fn probe(settings: &ProbeSettings) -> ProbeReport {
+fn probe(settings: &ProbeSettings) -> ProbeReport {
     let started = Instant::now();
     let deadline = started + settings.timeout;
     let subject = settings.target.to_string();
@@ -100,7 +93,7 @@ async fn probe(settings: &ProbeSettings) -> ProbeReport {
         report
     };
 
-    let first = match connect::connect(&settings.target, settings.connect_timeout, deadline).await {
+    let first = match connect::connect(&settings.target, settings.connect_timeout, deadline) {
         Ok(conn) => conn,
         Err(finding) => {
             report.findings.push(*finding);
@@ -115,7 +108,7 @@ async fn probe(settings: &ProbeSettings) -> ProbeReport {
     let request_conn = if settings.get_values {
         let values_started = Instant::now();
         let budget = deadline.min(values_started + GET_VALUES_BUDGET.min(settings.timeout / 2));
-        let outcome = exchange::get_values(first.stream, budget).await;
+        let outcome = exchange::get_values(first.stream, budget);
         report.timings_ms.get_values = Some(ms(values_started.elapsed()));
         match outcome {
             ValuesOutcome::Values(pairs) => report.values = Some(pairs.into_iter().collect()),
@@ -130,7 +123,7 @@ async fn probe(settings: &ProbeSettings) -> ProbeReport {
                     .push(Finding::new(&codes::GET_VALUES_UNANSWERED, &subject, why))
             }
         }
-        match connect::connect(&settings.target, settings.connect_timeout, deadline).await {
+        match connect::connect(&settings.target, settings.connect_timeout, deadline) {
             Ok(conn) => conn,
             Err(finding) => {
                 report.findings.push(*finding);
@@ -141,7 +134,7 @@ async fn probe(settings: &ProbeSettings) -> ProbeReport {
         first
     };
 
-    let ex = exchange::run(request_conn.stream, &request, deadline, settings.max_body).await;
+    let ex = exchange::run(request_conn.stream, &request, deadline, settings.max_body);
     report.timings_ms.first_byte = ex.first_byte.map(ms);
     let expect = Expectations {
         status: settings.expect_status.as_ref(),

@@ -147,23 +147,13 @@ impl Checker<'_> {
 /// Resolves `host` within 2 s: a dead DNS server must not hold the check for
 /// the resolver's own minutes. A literal address needs no resolver.
 fn resolve(host: &str, port: u16) -> Result<Vec<std::net::IpAddr>, String> {
-    use std::net::ToSocketAddrs;
-    if let Ok(ip) = host.parse() {
-        return Ok(vec![ip]);
-    }
-    let (tx, rx) = std::sync::mpsc::channel();
-    let name = host.to_string();
-    std::thread::spawn(move || {
-        let found = (name.as_str(), port)
-            .to_socket_addrs()
-            .map(|a| a.map(|a| a.ip()).collect::<Vec<_>>());
-        let _ = tx.send(found);
-    });
-    match rx.recv_timeout(Duration::from_secs(2)) {
-        Ok(Ok(found)) if !found.is_empty() => Ok(found),
-        Ok(Ok(_)) => Err("no addresses".into()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the resolver did not answer within 2 s".into()),
+    use crate::probe::connect::{self, Resolve};
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    match connect::resolve(host, port, deadline) {
+        Ok(found) if !found.is_empty() => Ok(found.iter().map(|a| a.ip()).collect()),
+        Ok(_) => Err("no addresses".into()),
+        Err(Resolve::Failed(e)) => Err(e.to_string()),
+        Err(Resolve::TooSlow) => Err("the resolver did not answer within 2 s".into()),
     }
 }
 
