@@ -3,8 +3,7 @@
 
 use std::ffi::OsString;
 
-use clap::error::ErrorKind;
-use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Shown at the end of `--help` and in the man page.
 pub const EXIT_STATUS_HELP: &str = "\
@@ -74,86 +73,22 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The subcommands. The clap impls are written out rather than derived so that
-/// each subcommand's arguments are built only when the command line names it
-/// ([`clap::Command::defer`]): building all five took a fifth of a probe's
-/// start-up (BENCHMARKS.md).
-#[derive(Debug)]
+#[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Speak FastCGI to a socket with a synthetic request and diagnose what fails.
+    #[command(after_help = PROBE_EXAMPLES)]
     Probe(Box<ProbeArgs>),
+    /// Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes.
+    #[command(after_help = LOGS_EXAMPLES)]
     Logs(LogsArgs),
+    /// Check a socket's path, owner and modes against the web server user, and who listens on it.
+    #[command(after_help = SOCKET_EXAMPLES)]
     Socket(SocketArgs),
+    /// Show the web server, FastCGI process managers and applications as a tree, and what is wrong.
+    #[command(after_help = PS_EXAMPLES)]
     Ps(PsArgs),
+    /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
     Explain(ExplainArgs),
-}
-
-impl Subcommand for Command {
-    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
-        use clap::Command as C;
-        cmd.subcommand(
-            C::new("probe")
-                .about("Speak FastCGI to a socket with a synthetic request and diagnose what fails")
-                .after_help(PROBE_EXAMPLES)
-                .defer(ProbeArgs::augment_args),
-        )
-        .subcommand(
-            C::new("logs")
-                .about("Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes")
-                .after_help(LOGS_EXAMPLES)
-                .defer(LogsArgs::augment_args),
-        )
-        .subcommand(
-            C::new("socket")
-                .about("Check a socket's path, owner and modes against the web server user, and who listens on it")
-                .after_help(SOCKET_EXAMPLES)
-                .defer(SocketArgs::augment_args),
-        )
-        .subcommand(
-            C::new("ps")
-                .about("Show the web server, FastCGI process managers and applications as a tree, and what is wrong")
-                .after_help(PS_EXAMPLES)
-                .defer(PsArgs::augment_args),
-        )
-        .subcommand(
-            C::new("explain")
-                .about("Explain a diagnostic code (FD1004), a class (timeout), or list every code")
-                .defer(ExplainArgs::augment_args),
-        )
-    }
-
-    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
-        Self::augment_subcommands(cmd)
-    }
-
-    fn has_subcommand(name: &str) -> bool {
-        matches!(name, "probe" | "logs" | "socket" | "ps" | "explain")
-    }
-}
-
-impl FromArgMatches for Command {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        Self::from_arg_matches_mut(&mut matches.clone())
-    }
-
-    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
-        let Some((name, mut sub)) = matches.remove_subcommand() else {
-            return Err(clap::Error::new(ErrorKind::MissingSubcommand));
-        };
-        let sub = &mut sub;
-        Ok(match name.as_str() {
-            "probe" => Self::Probe(Box::new(ProbeArgs::from_arg_matches_mut(sub)?)),
-            "logs" => Self::Logs(LogsArgs::from_arg_matches_mut(sub)?),
-            "socket" => Self::Socket(SocketArgs::from_arg_matches_mut(sub)?),
-            "ps" => Self::Ps(PsArgs::from_arg_matches_mut(sub)?),
-            "explain" => Self::Explain(ExplainArgs::from_arg_matches_mut(sub)?),
-            _ => return Err(clap::Error::new(ErrorKind::InvalidSubcommand)),
-        })
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(matches)?;
-        Ok(())
-    }
 }
 
 const SOCKET_EXAMPLES: &str = "\
@@ -338,12 +273,9 @@ pub struct ExplainArgs {
     pub all: bool,
 }
 
-/// The whole clap model, every subcommand built, for the man page and completion
-/// generators.
+/// The clap model, for the man page and completion generators.
 pub fn command() -> clap::Command {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    command.build();
-    command
+    <Cli as clap::CommandFactory>::command()
 }
 
 #[cfg(test)]
