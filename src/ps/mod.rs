@@ -440,31 +440,26 @@ mod tests {
         assert_eq!(report.processes[0].children[1].connections, 1);
     }
 
+    /// An Apache master (pid 10, root) with `modules` mapped, and one worker
+    /// (pid 11, www-data).
+    fn apache_with_one_worker(fake: &FakeProc, modules: &[&str]) {
+        let start = ["/usr/sbin/apache2", "-k", "start"];
+        fake.add(proc(10, 1, "apache2", 0, &start));
+        fake.maps(10, modules);
+        fake.add(proc(11, 10, "apache2", 33, &start));
+    }
+
     #[test]
     fn an_idle_mod_fcgid_process_manager_is_told_from_the_workers() {
         let fake = FakeProc::new();
-        fake.add(proc(
-            10,
-            1,
-            "apache2",
-            0,
-            &["/usr/sbin/apache2", "-k", "start"],
-        ));
-        fake.maps(
-            10,
+        apache_with_one_worker(
+            &fake,
             &[
                 "/usr/lib/apache2/modules/mod_mpm_event.so",
                 "/usr/lib/apache2/modules/mod_fcgid.so",
                 "/usr/lib/apache2/modules/mod_alias.so",
             ],
         );
-        fake.add(proc(
-            11,
-            10,
-            "apache2",
-            33,
-            &["/usr/sbin/apache2", "-k", "start"],
-        ));
         fake.add(Proc {
             threads: 27,
             ..proc(12, 10, "apache2", 33, &["/usr/sbin/apache2", "-k", "start"])
@@ -479,28 +474,14 @@ mod tests {
     #[test]
     fn apache_with_mod_php_only_is_not_a_dead_fastcgi_setup() {
         let fake = FakeProc::new();
-        fake.add(proc(
-            10,
-            1,
-            "apache2",
-            0,
-            &["/usr/sbin/apache2", "-k", "start"],
-        ));
-        fake.maps(
-            10,
+        apache_with_one_worker(
+            &fake,
             &[
                 "/usr/lib/apache2/modules/mod_mpm_prefork.so",
                 "/usr/lib/apache2/modules/libphp8.2.so",
                 "/usr/lib/apache2/modules/mod_php8.2.so",
             ],
         );
-        fake.add(proc(
-            11,
-            10,
-            "apache2",
-            33,
-            &["/usr/sbin/apache2", "-k", "start"],
-        ));
         // A piped logger is Apache's child, not a FastCGI application.
         fake.add(proc(
             12,

@@ -15,6 +15,13 @@ fn socket_json(targets: &[&str], extra: &[&str]) -> Run {
     fcgi_doctor(args).run()
 }
 
+/// `socket --format json TARGET --web-user USER`, run as nobody.
+fn socket_json_as_nobody(target: &str, web_user: &str) -> Run {
+    fcgi_doctor(["socket", "--format", "json", target, "--web-user", web_user])
+        .run_as_nobody()
+        .run()
+}
+
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
@@ -114,16 +121,7 @@ fn an_acl_that_grants_the_web_user_is_not_a_denial() {
         .to_string()
         .contains("an ACL grants access"));
     // Without root there is no connect to settle it: a note, not a finding.
-    let run = fcgi_doctor([
-        "socket",
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-        "--web-user",
-        "www-data",
-    ])
-    .run_as_nobody()
-    .run();
+    let run = socket_json_as_nobody(path.to_str().unwrap(), "www-data");
     assert!(
         !run.codes().contains(&"FD1006".to_string()),
         "{}",
@@ -556,16 +554,7 @@ fn as_an_unprivileged_user_it_says_what_it_could_not_check() {
     let path = dir.path().join("root.sock");
     let _listener = UnixListener::bind(&path).unwrap();
     chmod(&path, 0o666);
-    let run = fcgi_doctor([
-        "socket",
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-        "--web-user",
-        "www-data",
-    ])
-    .run_as_nobody()
-    .run();
+    let run = socket_json_as_nobody(path.to_str().unwrap(), "www-data");
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let notes = run.json()["notes"].to_string();
     assert!(notes.contains("needs root"), "{notes}");
