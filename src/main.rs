@@ -1,6 +1,6 @@
 //! The C `main` is ours, not Rust's: std's start-up reads /proc/self/maps to place
-//! a stack guard and installs stack-overflow handlers, about 0.1 ms of a short
-//! probe's 1.5 (BENCHMARKS.md). Arguments still come from
+//! a stack guard and installs stack-overflow handlers, 0.05-0.1 ms of a probe
+//! that takes about 1.5 (BENCHMARKS.md). Arguments still come from
 //! `std::env::args_os`, which glibc hands to std before `main`.
 #![cfg_attr(not(test), no_main)]
 

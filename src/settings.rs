@@ -5,7 +5,7 @@ use std::io::Read;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
 
 use crate::cli::{
     ColorChoice, Format, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs,
@@ -97,10 +97,6 @@ impl std::fmt::Display for BodyMatch {
     }
 }
 
-fn body_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).unicode(false).build()
-}
-
 /// The synthetic request: CGI parameters in order, and the body.
 #[derive(Debug)]
 pub struct RequestSpec {
@@ -130,19 +126,21 @@ impl ProbeSettings {
             .expect_body
             .as_deref()
             .map(|re| {
-                body_regex(re).map(BodyMatch::Regex).map_err(|e| {
-                    let text = e.to_string();
-                    let last = text.lines().last().unwrap_or_default();
-                    let why = last.strip_prefix("error: ").unwrap_or(last);
-                    let mode = if why.contains("Unicode") {
-                        " (the pattern runs in ASCII mode on the body bytes)"
-                    } else {
-                        ""
-                    };
-                    usage(format!(
-                        "--expect-body: invalid regular expression: {why}{mode}"
-                    ))
-                })
+                crate::text::ascii_regex(re)
+                    .map(BodyMatch::Regex)
+                    .map_err(|e| {
+                        let text = e.to_string();
+                        let last = text.lines().last().unwrap_or_default();
+                        let why = last.strip_prefix("error: ").unwrap_or(last);
+                        let mode = if why.contains("Unicode") {
+                            " (the pattern runs in ASCII mode on the body bytes)"
+                        } else {
+                            ""
+                        };
+                        usage(format!(
+                            "--expect-body: invalid regular expression: {why}{mode}"
+                        ))
+                    })
             })
             .transpose()?;
         let max_body = parse_size("--max-body", &args.max_body)?;

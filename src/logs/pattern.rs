@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
 
 use super::catalogue;
 use super::stderr;
@@ -133,8 +133,8 @@ impl Matcher {
                 })
                 .filter(|&i| tried.is_none_or(|t| i > t))
                 .min()?;
-            let re =
-                self.regexes[next].get_or_init(|| compile(catalogue::patterns()[next].regex).ok());
+            let re = self.regexes[next]
+                .get_or_init(|| crate::text::ascii_regex(catalogue::patterns()[next].regex).ok());
             if re
                 .as_ref()
                 .is_some_and(|re| re.is_match(message.as_bytes()))
@@ -227,13 +227,6 @@ fn anchor_set() -> Vec<&'static str> {
     anchors
 }
 
-/// Catalogue patterns are ASCII message formats: they run in ASCII mode (`\d` is
-/// 0-9), which needs none of regex's Unicode tables, whose pointers would be
-/// relocated at every start of the binary (BENCHMARKS.md).
-fn compile(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).unicode(false).build()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,7 +234,12 @@ mod tests {
     #[test]
     fn every_catalogue_regex_compiles_and_literal_is_non_empty() {
         for p in catalogue::patterns() {
-            assert!(compile(p.regex).is_ok(), "{}: {}", p.row, p.regex);
+            assert!(
+                crate::text::ascii_regex(p.regex).is_ok(),
+                "{}: {}",
+                p.row,
+                p.regex
+            );
             assert!(!p.literal.is_empty(), "{}", p.row);
             assert!(
                 crate::registry::lookup(p.code).is_some(),
