@@ -310,7 +310,7 @@ fn follow_keeps_going_across_rotation_and_truncation() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("error.log");
     std::fs::write(&path, format!("{NGINX_DENIED}\n")).unwrap();
-    let child = std::process::Command::new(crate::util::BIN)
+    let child = std::process::Command::new(crate::util::bin())
         .args([
             "logs",
             "--follow",

@@ -5,7 +5,11 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_fcgi-doctor");
+/// The binary under test: cargo's build, or the one `FCGI_DOCTOR_BIN` names
+/// (`scripts/test` runs the suite a second time against the static build).
+pub fn bin() -> std::ffi::OsString {
+    std::env::var_os("FCGI_DOCTOR_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_fcgi-doctor").into())
+}
 
 pub struct Run {
     pub code: i32,
@@ -60,7 +64,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     cmd.args(args)
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
