@@ -237,6 +237,7 @@ pub fn has_acl(path: &Path) -> bool {
 
 /// `uid` as a user name when the password database knows it.
 pub fn user_name(uid: u32) -> String {
+    crate::nss::prepare();
     nix::unistd::User::from_uid(uid.into())
         .ok()
         .flatten()
@@ -245,6 +246,7 @@ pub fn user_name(uid: u32) -> String {
 
 /// `gid` as a group name when the group database knows it.
 pub fn group_name(gid: u32) -> String {
+    crate::nss::prepare();
     nix::unistd::Group::from_gid(gid.into())
         .ok()
         .flatten()

@@ -12,6 +12,7 @@ pub mod files;
 pub mod finding;
 pub mod fpmconf;
 pub mod logs;
+pub mod nss;
 pub mod probe;
 pub mod processes;
 pub mod procfs;
@@ -40,36 +41,6 @@ pub fn ignore_sigpipe() {
     use nix::sys::signal::{signal, SigHandler, Signal};
     // SAFETY: SIG_IGN installs no handler code, so nothing can run in signal context.
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
-}
-
-/// In a binary with glibc linked in (`scripts/build-static`), keeps name lookups
-/// to the sources built into it. glibc would otherwise load the NSS modules that
-/// /etc/nsswitch.conf names (`passwd: files systemd`, `hosts: files myhostname
-/// dns`) as shared libraries, built against another copy of glibc: the first
-/// user, group or host name that /etc/passwd, /etc/group or /etc/hosts does not
-/// hold crashed the process. Users and groups then come from the files only, host
-/// names from /etc/hosts and DNS. A no-op in the default, dynamic build.
-pub fn static_nss_builtin_only() {
-    #[cfg(target_feature = "crt-static")]
-    {
-        extern "C" {
-            // glibc: replaces the nsswitch.conf line of one database (what nscd uses).
-            fn __nss_configure_lookup(
-                db: *const std::ffi::c_char,
-                services: *const std::ffi::c_char,
-            ) -> std::ffi::c_int;
-        }
-        for (db, services) in [
-            (c"passwd", c"files"),
-            (c"group", c"files"),
-            (c"initgroups", c"files"),
-            (c"hosts", c"files dns"),
-        ] {
-            // SAFETY: two NUL-terminated strings glibc copies; called before any
-            // lookup, while the process has one thread.
-            unsafe { __nss_configure_lookup(db.as_ptr(), services.as_ptr()) };
-        }
-    }
 }
 
 /// Parses `args`, runs the command, prints, and returns the exit code.

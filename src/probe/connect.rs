@@ -322,6 +322,7 @@ pub fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAdd
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
+    crate::nss::prepare();
     let (tx, rx) = std::sync::mpsc::channel();
     let name = host.to_string();
     std::thread::Builder::new()

@@ -181,6 +181,7 @@ fn become_user(name: &str) -> Result<(), UsageError> {
             crate::access::user_name(unistd::geteuid().as_raw())
         )));
     }
+    crate::nss::prepare();
     let user = User::from_name(name)
         .map_err(|e| {
             UsageError(format!(
