@@ -81,7 +81,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__explain)
-            opts="-q -h -V --all --format --color --quiet --help --version"
+            opts="-q -h -V --format --color --quiet --all --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,12 +201,20 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__logs)
-            opts="-f -v -q -h -V --since --until --min-severity --follow --timeline --verbose --format --color --quiet --help --version"
+            opts="-q -f -v -h -V --format --color --quiet --since --until --min-severity --follow --timeline --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -219,14 +227,6 @@ _fcgi__doctor() {
                     COMPREPLY=($(compgen -W "info warning critical" -- "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -235,12 +235,20 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__probe)
-            opts="-q -h -V --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --expect-status --expect-body --max-body --no-get-values --as-user --format --color --quiet --help --version"
+            opts="-q -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --expect-status --expect-body --max-body --no-get-values --as-user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -289,14 +297,6 @@ _fcgi__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -305,12 +305,20 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__ps)
-            opts="-a -q -h -V --all --watch --web-user --proc-root --format --color --quiet --help --version"
+            opts="-q -a -h -V --format --color --quiet --all --watch --web-user --proc-root --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -323,14 +331,6 @@ _fcgi__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -339,26 +339,26 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__socket)
-            opts="-q -h -V --web-user --proc-root --format --color --quiet --help --version"
+            opts="-q -h -V --format --color --quiet --web-user --proc-root --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --web-user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --proc-root)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
                     return 0
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --web-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proc-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -39,6 +39,12 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "socket" -d 
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), or list every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l connect-timeout -d 'Deadline for establishing the connection (500ms, 2s, 1m)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l timeout -d 'Deadline for the whole probe, connecting included' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l script-filename -d 'SCRIPT_FILENAME to request (default: the SCRIPT_NAME, which php-fpm answers with "Primary script unknown" without running any code)' -r
@@ -51,55 +57,49 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-body -d 'Regular expression the response body must match' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root)' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
-json\t''
-jsonl\t''"
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l no-get-values -d 'Skip the FCGI_GET_VALUES management request'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l no-get-values -d 'Skip the FCGI_GET_VALUES management request'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l since -d 'Only entries at or after this time: 2h, 30m, 3d, 2026-11-23, 2026-11-23T07:00' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l until -d 'Only entries at or before this time (same forms as --since)' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l min-severity -d 'Leave out entries below this severity' -r -f -a "info\t''
-warning\t''
-critical\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
 jsonl\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l since -d 'Only entries at or after this time: 2h, 30m, 3d, 2026-11-23, 2026-11-23T07:00' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l until -d 'Only entries at or before this time (same forms as --since)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l min-severity -d 'Leave out entries below this severity' -r -f -a "info\t''
+warning\t''
+critical\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s f -l follow -d 'Keep reading as the files grow, across rotation (like tail -F), and print each problem as it happens; stops on SIGINT or SIGTERM'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l timeline -d 'Draw entries per hour (or day) and class as a bar chart'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s v -l verbose -d 'List the informational entries too'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l web-user -d 'Check access for this user instead of the detected web server user' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
 jsonl\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l web-user -d 'Check access for this user instead of the detected web server user' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l watch -d 'Watch for this long (5s, 1m) and report processes that die and restart' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l web-user -d 'Check socket access for this user instead of the detected web server user' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
 jsonl\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s a -l all -d 'Show identical siblings one by one instead of collapsing them into `N*[...]`'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l watch -d 'Watch for this long (5s, 1m) and report processes that die and restart' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l web-user -d 'Check socket access for this user instead of the detected web server user' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s a -l all -d 'Show identical siblings one by one instead of collapsing them into `N*[...]`'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
@@ -108,8 +108,8 @@ jsonl\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l all -d 'List every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l all -d 'List every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'

@@ -46,16 +46,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Where the options every command takes are listed in each subcommand's help:
+/// after its own (clap numbers each command's options from 0, so without it the
+/// two lists interleave).
+const GLOBAL_ORDER: usize = 100;
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Output format; jsonl prints one compact JSON object per line.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, display_order = GLOBAL_ORDER)]
     pub format: Format,
     /// When to colour human output (NO_COLOR and TERM=dumb turn `auto` off).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, display_order = GLOBAL_ORDER + 1)]
     pub color: ColorChoice,
     /// Print nothing when the status is OK, and only the findings otherwise.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, display_order = GLOBAL_ORDER + 2)]
     pub quiet: bool,
 }
 
@@ -74,6 +79,9 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
+// Each subcommand's arguments are built only when it is the one named (or for
+// help, man pages and completions): most of clap's work at every start.
+#[command(defer = true)]
 pub enum Command {
     /// Speak FastCGI to a socket with a synthetic request and diagnose what fails.
     #[command(after_help = PROBE_EXAMPLES)]
@@ -285,5 +293,34 @@ mod tests {
     #[test]
     fn clap_model_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn each_subcommand_lists_its_own_options_before_the_global_ones() {
+        let mut cmd = command();
+        cmd.build();
+        for name in ["probe", "logs", "socket", "ps", "explain"] {
+            let help = cmd
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_help()
+                .to_string();
+            let at = |option: &str| {
+                help.find(option)
+                    .unwrap_or_else(|| panic!("{name}: {option}"))
+            };
+            let own = help
+                .lines()
+                .filter(|l| l.trim_start().starts_with("--"))
+                .map(|l| l.split_whitespace().next().unwrap())
+                .find(|o| !["--format", "--color"].contains(o))
+                .unwrap();
+            assert!(at(own) < at("--format"), "{name}: {own} after --format");
+            assert!(
+                at("--format") < at("--color") && at("--color") < at("--quiet"),
+                "{name}"
+            );
+            assert!(at("--quiet") < at("--help"), "{name}");
+        }
     }
 }
