@@ -1,6 +1,9 @@
 //! The one integration-test binary: everything here runs the real
 //! `fcgi-doctor` executable.
 
+#[macro_use]
+mod util;
+
 mod explain;
 mod fake_peer;
 mod generated;
@@ -15,4 +18,3 @@ mod real_servers;
 mod servers;
 mod socket_cmd;
 mod usage;
-mod util;

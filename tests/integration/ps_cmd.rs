@@ -99,18 +99,9 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn the_tree_of_real_php_fpm_flup_and_nginx() {
-    let Some(fpm_binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
-    let Some(python) = servers::python_with_flup() else {
-        require(false, "python3 with flup");
-        return;
-    };
-    let Some(nginx_binary) = servers::nginx_binary() else {
-        require(false, "nginx");
-        return;
-    };
+    let fpm_binary = need!(servers::php_fpm_binary(), "php-fpm");
+    let python = need!(servers::python_with_flup(), "python3 with flup");
+    let nginx_binary = need!(servers::nginx_binary(), "nginx");
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&fpm_binary, dir.path());
     let (flup, flup_sock) = servers::start_flup(&python, dir.path());
@@ -193,10 +184,7 @@ fn a_pool_with_every_worker_busy_is_at_max_children() {
     if !require(is_root(), "root (to see the workers' connections)") {
         return;
     }
-    let Some(binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&binary, dir.path());
     let conf = dir.path().join("php-fpm.conf").display().to_string();
@@ -242,10 +230,7 @@ fn a_pool_with_every_worker_busy_is_at_max_children() {
 
 #[test]
 fn workers_left_by_a_killed_master_are_orphans() {
-    let Some(binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let user = if is_root() {
         "user = www-data\ngroup = www-data\nlisten.owner = www-data\nlisten.group = www-data\n"
@@ -390,14 +375,8 @@ WSGIServer(app, bindAddress=sys.argv[1]).run()
 
 #[test]
 fn a_single_threaded_app_behind_nginx_is_flagged() {
-    let Some(python) = servers::python_with_flup() else {
-        require(false, "python3 with flup");
-        return;
-    };
-    let Some(nginx_binary) = servers::nginx_binary() else {
-        require(false, "nginx");
-        return;
-    };
+    let python = need!(servers::python_with_flup(), "python3 with flup");
+    let nginx_binary = need!(servers::nginx_binary(), "nginx");
     let dir = lab_dir();
     let sock = dir.path().join("single.sock");
     let s = sock.clone();
@@ -423,10 +402,7 @@ fn as_an_unprivileged_user_it_says_what_it_could_not_see() {
     if !require(is_root(), "root (to run ps as nobody)") {
         return;
     }
-    let Some(binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&binary, dir.path());
     let run = fcgi_doctor(["ps", "--format", "json"])
@@ -480,11 +456,8 @@ fn apache_with_mod_proxy_fcgi_in_front_of_php_fpm() {
     if !require(is_root(), "root (Apache workers switch to www-data)") {
         return;
     }
-    let (Some(apache), Some(fpm_binary)) = (servers::apache_binary(), servers::php_fpm_binary())
-    else {
-        require(false, "apache2 and php-fpm");
-        return;
-    };
+    let apache = need!(servers::apache_binary(), "apache2");
+    let fpm_binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&fpm_binary, dir.path());
     let port = servers::free_port();
@@ -539,11 +512,8 @@ fn apache_mod_fcgid_process_manager_and_its_flup_app() {
     if !require(is_root(), "root (Apache workers switch to www-data)") {
         return;
     }
-    let (Some(apache), Some(python)) = (servers::apache_binary(), servers::python_with_flup())
-    else {
-        require(false, "apache2 with mod_fcgid, and python3 with flup");
-        return;
-    };
+    let apache = need!(servers::apache_binary(), "apache2");
+    let python = need!(servers::python_with_flup(), "python3 with flup");
     if !require(
         Path::new("/usr/lib/apache2/modules/mod_fcgid.so").exists(),
         "mod_fcgid (libapache2-mod-fcgid)",

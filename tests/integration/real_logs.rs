@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::fake_peer::{self, answer, response};
 use crate::servers::{self, http_get, lab_dir};
-use crate::util::{fcgi_doctor, is_root, require};
+use crate::util::{fcgi_doctor, is_root};
 
 const FASTCGI_PARAMS: &str = "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; \
      fastcgi_param SCRIPT_NAME $fastcgi_script_name; fastcgi_param REQUEST_METHOD $request_method; \
@@ -34,11 +34,8 @@ fn wait_for_log(file: &std::path::Path, needle: &str) {
 
 #[test]
 fn failures_of_real_servers_are_classified_from_their_logs() {
-    let (Some(fpm_bin), Some(nginx_bin)) = (servers::php_fpm_binary(), servers::nginx_binary())
-    else {
-        require(false, "php-fpm and nginx");
-        return;
-    };
+    let fpm_bin = need!(servers::php_fpm_binary(), "php-fpm");
+    let nginx_bin = need!(servers::nginx_binary(), "nginx");
     let dir = lab_dir();
     let d = dir.path();
     let fpm = servers::start_php_fpm(&fpm_bin, d);

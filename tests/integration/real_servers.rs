@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::servers::{self, lab_dir};
-use crate::util::{fcgi_doctor, is_root, probe_json, require, Run};
+use crate::util::{fcgi_doctor, is_root, probe_json, Run};
 
 fn codes(run: &Run) -> Vec<String> {
     run.codes()
@@ -23,10 +23,7 @@ fn check(run: &Run, want: &[&str], exit: i32) {
 
 #[test]
 fn php_fpm_end_to_end() {
-    let Some(binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&binary, dir.path());
     let www = fpm.www_sock.to_str().unwrap();
@@ -164,10 +161,10 @@ fn php_fpm_end_to_end() {
 
 #[test]
 fn flup_end_to_end() {
-    let Some(python) = servers::python_with_flup() else {
-        require(false, "python3 with flup (pip install flup)");
-        return;
-    };
+    let python = need!(
+        servers::python_with_flup(),
+        "python3 with flup (pip install flup)"
+    );
     let dir = lab_dir();
     let (mut flup, sock) = servers::start_flup(&python, dir.path());
     let target = sock.to_str().unwrap();

@@ -198,49 +198,34 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
     } else {
         ""
     };
-    let d = dir.display();
-    let conf = format!(
-        "[global]\npid = {d}/php-fpm.pid\nerror_log = {d}/php-fpm.log\ndaemonize = no\n\n\
-         [www]\n{pool_user}listen = {d}/www.sock\npm = static\npm.max_children = 2\n\
+    let pools = format!(
+        "[www]\n{pool_user}listen = {{d}}/www.sock\npm = static\npm.max_children = 2\n\
          ping.path = /ping\ncatch_workers_output = yes\n\n\
          [tcp]\n{pool_user}listen = 127.0.0.1:{port}\nlisten.allowed_clients = 127.0.0.1\n\
          pm = static\npm.max_children = 1\nping.path = /ping\n\n\
-         [noping]\n{pool_user}listen = {d}/noping.sock\npm = static\npm.max_children = 1\n\n\
-         [slow]\n{pool_user}listen = {d}/slow.sock\npm = static\npm.max_children = 1\n\
+         [noping]\n{pool_user}listen = {{d}}/noping.sock\npm = static\npm.max_children = 1\n\n\
+         [slow]\n{pool_user}listen = {{d}}/slow.sock\npm = static\npm.max_children = 1\n\
          ping.path = /ping\n\n\
-         [dyn1]\n{pool_user}listen = {d}/dyn1.sock\npm = dynamic\npm.max_children = 1\n\
+         [dyn1]\n{pool_user}listen = {{d}}/dyn1.sock\npm = dynamic\npm.max_children = 1\n\
          pm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1\n\n\
-         [term]\n{pool_user}listen = {d}/term.sock\npm = static\npm.max_children = 1\n\
+         [term]\n{pool_user}listen = {{d}}/term.sock\npm = static\npm.max_children = 1\n\
          request_terminate_timeout = 1s\n"
     );
-    let conf_path = dir.join("php-fpm.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let mut cmd = Command::new(binary);
-    cmd.arg("-F").arg("-y").arg(&conf_path);
-    let mut server = spawn("php-fpm", &mut cmd, &dir.join("php-fpm.out"));
-    // php-fpm writes its start-up errors to error_log, not to stdout.
-    server.log = dir.join("php-fpm.log");
-    let fpm = PhpFpm {
+    let tcp = format!("127.0.0.1:{port}");
+    let socks = ["www.sock", "noping.sock", "slow.sock"].map(|name| dir.join(name));
+    let server = start_php_fpm_with(binary, dir, &pools, || {
+        socks.iter().all(|s| s.exists()) && std::net::TcpStream::connect(&tcp).is_ok()
+    });
+    PhpFpm {
         www_sock: dir.join("www.sock"),
         noping_sock: dir.join("noping.sock"),
         slow_sock: dir.join("slow.sock"),
         dyn1_sock: dir.join("dyn1.sock"),
         term_sock: dir.join("term.sock"),
-        tcp: format!("127.0.0.1:{port}"),
+        tcp,
         docroot,
         server,
-    };
-    let mut fpm = fpm;
-    let socks = [
-        fpm.www_sock.clone(),
-        fpm.noping_sock.clone(),
-        fpm.slow_sock.clone(),
-    ];
-    let tcp = fpm.tcp.clone();
-    wait_ready(&mut fpm.server, || {
-        socks.iter().all(|s| s.exists()) && std::net::TcpStream::connect(&tcp).is_ok()
-    });
-    fpm
+    }
 }
 
 pub const FLUP_APP: &str = r#"

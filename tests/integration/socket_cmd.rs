@@ -375,10 +375,7 @@ fn a_backend_on_a_public_address_is_an_exposure() {
 
 #[test]
 fn real_php_fpm_pools_on_unix_and_tcp() {
-    let Some(binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let fpm = servers::start_php_fpm(&binary, dir.path());
     let www = fpm.www_sock.to_str().unwrap();
@@ -425,10 +422,7 @@ fn real_php_fpm_pools_on_unix_and_tcp() {
 
 #[test]
 fn php_fpm_on_every_address_with_allowed_clients_is_restricted() {
-    let Some(binary) = servers::php_fpm_binary() else {
-        require(false, "php-fpm");
-        return;
-    };
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();
     let port = servers::free_port();
     let user = if is_root() {
@@ -457,10 +451,7 @@ fn php_fpm_on_every_address_with_allowed_clients_is_restricted() {
 
 #[test]
 fn flup_taking_over_a_live_socket_is_caught() {
-    let Some(python) = servers::python_with_flup() else {
-        require(false, "python3 with flup");
-        return;
-    };
+    let python = need!(servers::python_with_flup(), "python3 with flup");
     let dir = lab_dir();
     let (first, sock) = servers::start_flup(&python, dir.path());
     // flup unlinks the live socket and binds again: the first instance keeps
@@ -526,10 +517,7 @@ fn web_user_is_taken_from_running_nginx_workers() {
     if !require(is_root(), "root (nginx workers switch to www-data)") {
         return;
     }
-    let Some(nginx) = servers::nginx_binary() else {
-        require(false, "nginx");
-        return;
-    };
+    let nginx = need!(servers::nginx_binary(), "nginx");
     let dir = lab_dir();
     let port = servers::free_port();
     let server = servers::start_nginx(&nginx, dir.path(), port, dir.path(), "");

@@ -156,6 +156,20 @@ pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
+/// The value inside `found`; when it is `None`, what [`require`] says about the
+/// missing `what`, and the test returns (under `CI=true`, `require` panics).
+macro_rules! need {
+    ($found:expr, $what:expr) => {
+        match $found {
+            Some(found) => found,
+            None => {
+                $crate::util::require(false, $what);
+                return;
+            }
+        }
+    };
+}
+
 /// Under CI=true a missing prerequisite fails the run; elsewhere the test says
 /// why it is skipped and passes.
 pub fn require(ok: bool, what: &str) -> bool {
