@@ -237,20 +237,12 @@ pub fn has_acl(path: &Path) -> bool {
 
 /// `uid` as a user name when the password database knows it.
 pub fn user_name(uid: u32) -> String {
-    crate::nss::prepare();
-    nix::unistd::User::from_uid(uid.into())
-        .ok()
-        .flatten()
-        .map_or_else(|| uid.to_string(), |u| u.name)
+    crate::nss::user_by_uid(uid).map_or_else(|| uid.to_string(), |u| u.name)
 }
 
 /// `gid` as a group name when the group database knows it.
 pub fn group_name(gid: u32) -> String {
-    crate::nss::prepare();
-    nix::unistd::Group::from_gid(gid.into())
-        .ok()
-        .flatten()
-        .map_or_else(|| gid.to_string(), |g| g.name)
+    crate::nss::group_by_gid(gid).map_or_else(|| gid.to_string(), |g| g.name)
 }
 
 /// `ls -l` style mode string for a socket or directory, e.g. `srw-rw----`.

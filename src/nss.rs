@@ -6,11 +6,33 @@
 //! of glibc: the first user, group or host name that /etc/passwd, /etc/group or
 //! /etc/hosts did not hold crashed the process. [`prepare`] keeps every database
 //! to the sources built into the binary: users and groups from the files, host
-//! names from /etc/hosts and DNS. Every lookup calls it first; it reads
-//! nsswitch.conf, so it runs only when a command looks a name up. In the default
-//! (dynamic) build it does nothing, and NSS works as configured (LDAP, SSSD).
+//! names from /etc/hosts and DNS. It reads nsswitch.conf, so it runs only when a
+//! command looks a name up: user and group lookups go through this module's
+//! functions, which call it first. In the default (dynamic) build it does
+//! nothing, and NSS works as configured (LDAP, SSSD).
 
-/// Call before the first user, group or host-name lookup.
+use nix::unistd::{Gid, Group, Uid, User};
+
+/// The user called `name`; the error is the user database's.
+pub fn user_by_name(name: &str) -> nix::Result<Option<User>> {
+    prepare();
+    User::from_name(name)
+}
+
+/// The user with `uid`, when the user database knows it.
+pub fn user_by_uid(uid: u32) -> Option<User> {
+    prepare();
+    User::from_uid(Uid::from_raw(uid)).ok().flatten()
+}
+
+/// The group with `gid`, when the group database knows it.
+pub fn group_by_gid(gid: u32) -> Option<Group> {
+    prepare();
+    Group::from_gid(Gid::from_raw(gid)).ok().flatten()
+}
+
+/// Call before any other user, group or host-name lookup (group lists,
+/// `initgroups`, host names): the functions above already do.
 pub fn prepare() {
     #[cfg(target_feature = "crt-static")]
     {

@@ -53,8 +53,7 @@ impl ConfigRoot {
 
 /// Looks up a user by name, with its groups.
 pub fn named(name: &str, source: &str) -> Result<WebUser, String> {
-    crate::nss::prepare();
-    let user = nix::unistd::User::from_name(name)
+    let user = crate::nss::user_by_name(name)
         .map_err(|e| format!("cannot read the user database: {e}"))?
         .ok_or_else(|| format!("no such user: {name}"))?;
     let gids = CString::new(name)

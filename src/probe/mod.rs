@@ -174,15 +174,14 @@ fn encode_request(settings: &ProbeSettings) -> Vec<u8> {
 /// Drops root for the whole process, as the web server's workers do, so the
 /// connect is checked by the kernel exactly as it checks theirs.
 fn become_user(name: &str) -> Result<(), UsageError> {
-    use nix::unistd::{self, User};
+    use nix::unistd;
     if !unistd::geteuid().is_root() {
         return Err(UsageError(format!(
             "--as-user {name} needs root (running as {})",
             crate::access::user_name(unistd::geteuid().as_raw())
         )));
     }
-    crate::nss::prepare();
-    let user = User::from_name(name)
+    let user = crate::nss::user_by_name(name)
         .map_err(|e| {
             UsageError(format!(
                 "--as-user {name}: cannot read the user database: {e}"
