@@ -52,6 +52,12 @@ pub struct Connection {
     pub peer: String,
 }
 
+/// Whether nothing is waiting on `fd`: no data, no end of file, no error.
+pub fn quiet(fd: BorrowedFd<'_>) -> bool {
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    matches!(nix::poll::poll(&mut fds, PollTimeout::ZERO), Ok(0))
+}
+
 /// Connects within `connect_timeout`, never past `deadline`. A failure comes back
 /// as the finding that explains it.
 pub fn connect(

@@ -88,12 +88,7 @@ pub struct Exchange {
 /// Writes `request` and reads the answer until END_REQUEST, close, error or
 /// `deadline`. Writing and reading run together so a peer that answers early
 /// (and stops reading) is still heard.
-pub fn run(
-    mut stream: Box<dyn Io>,
-    request: &[u8],
-    deadline: Instant,
-    max_body: usize,
-) -> Exchange {
+pub fn run(stream: &mut dyn Io, request: &[u8], deadline: Instant, max_body: usize) -> Exchange {
     let sent_at = Instant::now();
     let mut ex = Exchange {
         outcome: Outcome::TimedOut,
@@ -248,8 +243,26 @@ pub enum ValuesOutcome {
     NoAnswer(String),
 }
 
+/// The answer to `FCGI_GET_VALUES`, and whether its connection can carry the
+/// request next.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ValuesAnswer {
+    pub outcome: ValuesOutcome,
+    /// The peer answered, and sent nothing after its answer.
+    pub reusable: bool,
+}
+
+impl From<ValuesOutcome> for ValuesAnswer {
+    fn from(outcome: ValuesOutcome) -> Self {
+        Self {
+            outcome,
+            reusable: false,
+        }
+    }
+}
+
 /// Asks for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS (§4.1).
-pub fn get_values(mut stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome {
+pub fn get_values(stream: &mut dyn Io, deadline: Instant) -> ValuesAnswer {
     let mut request = Vec::new();
     let names: Vec<(&str, &str)> = fcgi::GET_VALUES_NAMES.iter().map(|n| (*n, "")).collect();
     let body = fcgi::encode_pairs(&names).expect("short static names");
@@ -259,60 +272,178 @@ pub fn get_values(mut stream: Box<dyn Io>, deadline: Instant) -> ValuesOutcome {
         fcgi::NULL_REQUEST_ID,
         &body,
     );
-    match write_all(&mut *stream, &request, deadline) {
+    match write_all(stream, &request, deadline) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-            return ValuesOutcome::NoAnswer("sending it timed out".into())
+            return ValuesOutcome::NoAnswer("sending it timed out".into()).into()
         }
-        Err(e) => return ValuesOutcome::NoAnswer(format!("sending it failed: {e}")),
+        Err(e) => return ValuesOutcome::NoAnswer(format!("sending it failed: {e}")).into(),
     }
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         match fcgi::decode(&buf) {
-            Err(e) => return ValuesOutcome::NoAnswer(format!("the answer is not FastCGI: {e}")),
+            Err(e) => {
+                return ValuesOutcome::NoAnswer(format!("the answer is not FastCGI: {e}")).into()
+            }
             Ok(Decoded::Record(record, used)) => {
-                match record.header.record_type {
-                    RecordType::GetValuesResult => {
-                        return match fcgi::decode_pairs(record.content) {
-                            Ok(pairs) => ValuesOutcome::Values(
-                                pairs
-                                    .into_iter()
-                                    .map(|(n, v)| {
-                                        (
-                                            String::from_utf8_lossy(&n).into_owned(),
-                                            String::from_utf8_lossy(&v).into_owned(),
-                                        )
-                                    })
-                                    .collect(),
-                            ),
-                            Err(e) => ValuesOutcome::NoAnswer(format!(
+                let outcome = match record.header.record_type {
+                    RecordType::GetValuesResult => match fcgi::decode_pairs(record.content) {
+                        Ok(pairs) => ValuesOutcome::Values(
+                            pairs
+                                .into_iter()
+                                .map(|(n, v)| {
+                                    (
+                                        String::from_utf8_lossy(&n).into_owned(),
+                                        String::from_utf8_lossy(&v).into_owned(),
+                                    )
+                                })
+                                .collect(),
+                        ),
+                        Err(e) => {
+                            return ValuesOutcome::NoAnswer(format!(
                                 "FCGI_GET_VALUES_RESULT is malformed: {e}"
-                            )),
+                            ))
+                            .into()
                         }
+                    },
+                    RecordType::UnknownType => ValuesOutcome::Rejected,
+                    _ => {
+                        buf.drain(..used);
+                        continue;
                     }
-                    RecordType::UnknownType => return ValuesOutcome::Rejected,
-                    _ => {}
-                }
-                buf.drain(..used);
-                continue;
+                };
+                return ValuesAnswer {
+                    outcome,
+                    reusable: used == buf.len(),
+                };
             }
             Ok(Decoded::NeedMore(_)) => {}
         }
-        match wait(stream.as_fd(), PollFlags::POLLIN, deadline) {
-            Ok(Some(_)) => {}
-            Ok(None) => return ValuesOutcome::NoAnswer("no answer before its deadline".into()),
-            Err(e) => return ValuesOutcome::NoAnswer(format!("reading failed: {e}")),
+        let why = match wait(stream.as_fd(), PollFlags::POLLIN, deadline) {
+            Ok(Some(_)) => match stream.read(&mut chunk) {
+                Ok(0) => "the connection was closed without an answer".to_string(),
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    continue;
+                }
+                Err(e) if retry(&e) => continue,
+                Err(e) => format!("reading failed: {e}"),
+            },
+            Ok(None) => "no answer before its deadline".to_string(),
+            Err(e) => format!("reading failed: {e}"),
+        };
+        return ValuesOutcome::NoAnswer(why).into();
+    }
+}
+
+/// Whether the peer provably left the request unread: it answered nothing,
+/// and the connection broke (EPIPE, ECONNRESET) instead of closing after a
+/// read. A peer that read the request and then closed is not retried: it
+/// would run the request twice.
+///
+/// Over TCP a peer that had already closed (FIN) resets the connection when the
+/// request reaches it, which can come after the FIN has been read as end of
+/// file: so on end of file this waits until `until` for that reset.
+pub fn left_unread(ex: &Exchange, stream: &dyn Io, until: Instant) -> bool {
+    let broken = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+        )
+    };
+    if ex.bytes_received > 0 {
+        return false;
+    }
+    if ex.write_error.as_ref().is_some_and(broken) {
+        return true;
+    }
+    match &ex.outcome {
+        Outcome::ReadFailed(e) => broken(e),
+        // No events asked: poll(2) returns on an error or a full hang-up only.
+        Outcome::Closed { .. } => {
+            matches!(wait(stream.as_fd(), PollFlags::empty(), until), Ok(Some(_)))
+                && socket_error(stream).is_some_and(|e| broken(&e))
         }
-        match stream.read(&mut chunk) {
-            Ok(0) => {
-                return ValuesOutcome::NoAnswer(
-                    "the connection was closed without an answer".into(),
-                )
-            }
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if retry(&e) => {}
-            Err(e) => return ValuesOutcome::NoAnswer(format!("reading failed: {e}")),
+        _ => false,
+    }
+}
+
+/// The pending error of a socket (SO_ERROR), if any.
+fn socket_error(stream: &dyn Io) -> Option<io::Error> {
+    match nix::sys::socket::getsockopt(&stream.as_fd(), nix::sys::socket::sockopt::SocketError) {
+        Ok(0) | Err(_) => None,
+        Ok(errno) => Some(io::Error::from_raw_os_error(errno)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    fn closed_without_answer() -> Exchange {
+        Exchange {
+            outcome: Outcome::Closed { mid_record: false },
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+            records: 0,
+            bytes_received: 0,
+            first_byte: None,
+            last_byte: None,
+            unexpected: Vec::new(),
+            write_error: None,
         }
+    }
+
+    /// A loopback connection whose far end has closed, and the request then
+    /// written to it, as when an old php-fpm closes after GET_VALUES.
+    fn written_after_close(peer_reads_first: bool) -> TcpStream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        if peer_reads_first {
+            client.write_all(b"request").unwrap();
+            let mut buf = [0u8; 7];
+            server.read_exact(&mut buf).unwrap();
+        }
+        drop(server);
+        let mut buf = [0u8; 1];
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "FIN");
+        if !peer_reads_first {
+            client.write_all(b"request").unwrap();
+        }
+        client
+    }
+
+    #[test]
+    fn a_reset_after_the_fin_means_the_request_went_unread() {
+        let stream = written_after_close(false);
+        let until = Instant::now() + Duration::from_secs(5);
+        assert!(left_unread(&closed_without_answer(), &stream, until));
+    }
+
+    #[test]
+    fn a_plain_close_after_reading_is_not_retried() {
+        let stream = written_after_close(true);
+        let until = Instant::now() + Duration::from_millis(50);
+        assert!(!left_unread(&closed_without_answer(), &stream, until));
+        assert!(
+            Instant::now() >= until,
+            "waited for a reset that never came"
+        );
+    }
+
+    #[test]
+    fn an_answer_or_a_broken_write_decides_at_once() {
+        let stream = written_after_close(false);
+        let mut answered = closed_without_answer();
+        answered.bytes_received = 8;
+        let until = Instant::now() + Duration::from_secs(5);
+        assert!(!left_unread(&answered, &stream, until));
+        let mut broken = closed_without_answer();
+        broken.write_error = Some(io::ErrorKind::BrokenPipe.into());
+        assert!(left_unread(&broken, &stream, until));
     }
 }

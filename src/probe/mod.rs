@@ -23,6 +23,9 @@ use exchange::{ValuesOutcome, REQUEST_ID};
 
 /// Longest time FCGI_GET_VALUES may take; it must leave time for the request.
 const GET_VALUES_BUDGET: Duration = Duration::from_secs(1);
+/// Least time to wait for the reset that says a peer closed before the request
+/// reached it (twice the connect time when that is longer: one round trip).
+const RESET_GRACE: Duration = Duration::from_millis(10);
 
 /// The probe's own data, beside the common JSON keys.
 #[derive(Debug, Serialize)]
@@ -30,6 +33,9 @@ pub struct ProbeReport {
     pub target: String,
     /// The address that answered (a name may resolve to several).
     pub peer: Option<String>,
+    /// Connections opened: 1 when the request followed FCGI_GET_VALUES on its
+    /// connection, 2 when the backend closed that one, 0 when none was made.
+    pub connections: u32,
     pub timings_ms: Timings,
     /// The FCGI_GET_VALUES answer, or null.
     pub values: Option<BTreeMap<String, String>>,
@@ -78,6 +84,7 @@ fn probe(settings: &ProbeSettings) -> ProbeReport {
     let mut report = ProbeReport {
         target: subject.clone(),
         peer: None,
+        connections: 0,
         timings_ms: Timings::default(),
         values: None,
         request: RequestReport {
@@ -93,24 +100,25 @@ fn probe(settings: &ProbeSettings) -> ProbeReport {
         report
     };
 
-    let first = match connect::connect(&settings.target, settings.connect_timeout, deadline) {
-        Ok(conn) => conn,
-        Err(finding) => {
-            report.findings.push(*finding);
-            return finish(report);
-        }
+    let Some(mut conn) = open(settings, deadline, &mut report) else {
+        return finish(report);
     };
-    report.timings_ms.connect = Some(ms(started.elapsed()));
-    report.peer = Some(first.peer.clone());
+    let connected = started.elapsed();
+    report.timings_ms.connect = Some(ms(connected));
+    report.peer = Some(conn.peer.clone());
 
-    // php-fpm answers FCGI_GET_VALUES and then closes the connection, so the
-    // request always goes on a connection of its own.
-    let request_conn = if settings.get_values {
+    // The request follows on the connection that answered FCGI_GET_VALUES,
+    // as the spec allows and php-fpm (since PHP bug #76922 was fixed in 2023;
+    // 8.2.31 here) and flup serve it: one connection, one worker woken. Older
+    // php-fpm closes that connection after its answer; the request then takes
+    // a new one.
+    let mut reused = false;
+    if settings.get_values {
         let values_started = Instant::now();
         let budget = deadline.min(values_started + GET_VALUES_BUDGET.min(settings.timeout / 2));
-        let outcome = exchange::get_values(first.stream, budget);
+        let answer = exchange::get_values(&mut *conn.stream, budget);
         report.timings_ms.get_values = Some(ms(values_started.elapsed()));
-        match outcome {
+        match answer.outcome {
             ValuesOutcome::Values(pairs) => report.values = Some(pairs.into_iter().collect()),
             ValuesOutcome::Rejected => report.findings.push(Finding::new(
                 &codes::GET_VALUES_REJECTED,
@@ -123,18 +131,27 @@ fn probe(settings: &ProbeSettings) -> ProbeReport {
                     .push(Finding::new(&codes::GET_VALUES_UNANSWERED, &subject, why))
             }
         }
-        match connect::connect(&settings.target, settings.connect_timeout, deadline) {
-            Ok(conn) => conn,
-            Err(finding) => {
-                report.findings.push(*finding);
+        reused = answer.reusable && connect::quiet(conn.stream.as_fd());
+        if !reused {
+            let Some(fresh) = open(settings, deadline, &mut report) else {
                 return finish(report);
-            }
+            };
+            conn = fresh;
         }
-    } else {
-        first
-    };
+    }
 
-    let ex = exchange::run(request_conn.stream, &request, deadline, settings.max_body);
+    let mut ex = exchange::run(&mut *conn.stream, &request, deadline, settings.max_body);
+    // The closing of an old php-fpm can cross the request: if the request was
+    // provably never read, it is sent once more on a new connection.
+    if reused {
+        let reset_wait = deadline.min(Instant::now() + RESET_GRACE.max(connected * 2));
+        if exchange::left_unread(&ex, &*conn.stream, reset_wait) {
+            let Some(mut fresh) = open(settings, deadline, &mut report) else {
+                return finish(report);
+            };
+            ex = exchange::run(&mut *fresh.stream, &request, deadline, settings.max_body);
+        }
+    }
     report.timings_ms.first_byte = ex.first_byte.map(ms);
     let expect = Expectations {
         status: settings.expect_status.as_ref(),
@@ -152,6 +169,25 @@ fn probe(settings: &ProbeSettings) -> ProbeReport {
     report.findings.extend(findings);
     report.response = response;
     finish(report)
+}
+
+/// Opens one more connection and counts it; a failure becomes the report's
+/// finding.
+fn open(
+    settings: &ProbeSettings,
+    deadline: Instant,
+    report: &mut ProbeReport,
+) -> Option<connect::Connection> {
+    match connect::connect(&settings.target, settings.connect_timeout, deadline) {
+        Ok(conn) => {
+            report.connections += 1;
+            Some(conn)
+        }
+        Err(finding) => {
+            report.findings.push(*finding);
+            None
+        }
+    }
 }
 
 /// BEGIN_REQUEST (Responder, no KEEP_CONN: the probe closes), PARAMS, STDIN.

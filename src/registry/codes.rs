@@ -461,8 +461,9 @@ CGI script behind fcgiwrap that exits 1 after printing its headers.",
     explanation: "The backend did not answer the management request FCGI_GET_VALUES \
 (FCGI_MAX_CONNS, FCGI_MAX_REQS, FCGI_MPXS_CONNS) in time, or closed the connection \
 without answering. Many backends ignore management records; php-fpm answers it with a \
-worker, so a saturated pool leaves it unanswered. Not an error by itself. Example: flup \
-under Python 3 closes the connection without a reply.",
+worker, so a saturated pool leaves it unanswered. Not an error by itself. Example: a \
+php-fpm pool with every worker busy, where the management request waits in the listen \
+queue like any other.",
     fix: "Nothing to fix if the request itself succeeds. If the pool is saturated, see \
 FD1101.";
 

@@ -1,6 +1,8 @@
 //! `probe` against scripted peers: every diagnosis of a misbehaving backend.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use fcgi_doctor::fcgi::{self, ProtocolStatus, RecordType};
@@ -463,6 +465,139 @@ fn get_values_unanswered_or_rejected_is_only_info() {
     });
     let run = probe_json(&hostile.target, &[]);
     assert_codes(&run, &["FD1401"], 0);
+}
+
+/// Answers FCGI_GET_VALUES as php-fpm does (FCGI_MPXS_CONNS=0).
+fn answer_get_values(conn: &mut dyn fake_peer::Conn) {
+    let body = fcgi::encode_pairs(&[("FCGI_MPXS_CONNS", "0")]).unwrap();
+    let _ = conn.write_all(&record(RecordType::GetValuesResult, 0, &body));
+}
+
+/// A peer that counts its connections and the requests it reads to the end.
+fn counting_peer(
+    unix: Option<&std::path::Path>,
+    behaviour: impl Fn(&mut dyn fake_peer::Conn, &AtomicUsize) + Send + Sync + 'static,
+) -> (fake_peer::FakePeer, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (c, r) = (connections.clone(), requests.clone());
+    let serve = move |conn: &mut dyn fake_peer::Conn| {
+        c.fetch_add(1, Ordering::SeqCst);
+        behaviour(conn, &r);
+    };
+    let peer = match unix {
+        Some(path) => fake_peer::unix(path, serve),
+        None => fake_peer::tcp(serve),
+    };
+    (peer, connections, requests)
+}
+
+/// Reads one whole request, counting it; false at end of file.
+fn read_counted(conn: &mut dyn fake_peer::Conn, requests: &AtomicUsize) -> bool {
+    let req = fake_peer::read_request(conn);
+    let whole = !req.get_values && !req.eof;
+    if whole {
+        requests.fetch_add(1, Ordering::SeqCst);
+    }
+    whole
+}
+
+#[test]
+fn request_follows_get_values_on_its_connection() {
+    // php-fpm since the fix of PHP bug #76922, libfcgi, Go: one connection.
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("keep.sock");
+    for unix in [None, Some(sock.as_path())] {
+        let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
+            if fake_peer::read_request(conn).get_values {
+                answer_get_values(conn);
+                if read_counted(conn, requests) {
+                    let _ = conn.write_all(&response(b"\r\nok"));
+                }
+            }
+        });
+        let run = probe_json(&peer.target, &[]);
+        assert_codes(&run, &[], 0);
+        let json = run.json();
+        assert_eq!(json["values"]["FCGI_MPXS_CONNS"], "0");
+        assert_eq!(json["connections"], 1, "{unix:?}");
+        assert_eq!(connections.load(Ordering::SeqCst), 1, "{unix:?}");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+    }
+}
+
+#[test]
+fn backend_closing_after_get_values_gets_the_request_on_a_new_connection() {
+    // php-fpm before the fix of PHP bug #76922: answers, then closes at once.
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("old.sock");
+    for unix in [None, Some(sock.as_path())] {
+        let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
+            let req = fake_peer::read_request(conn);
+            if req.get_values {
+                answer_get_values(conn);
+            } else if !req.eof {
+                requests.fetch_add(1, Ordering::SeqCst);
+                let _ = conn.write_all(&response(b"\r\nok"));
+            }
+        });
+        let run = probe_json(&peer.target, &[]);
+        assert_codes(&run, &[], 0);
+        let json = run.json();
+        assert_eq!(json["values"]["FCGI_MPXS_CONNS"], "0");
+        assert_eq!(json["connections"], 2, "{unix:?}");
+        assert_eq!(connections.load(Ordering::SeqCst), 2, "{unix:?}");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+    }
+}
+
+#[test]
+fn request_left_unread_is_sent_again_on_a_new_connection() {
+    // The close comes after the request was sent, with the request unread:
+    // the kernel resets the connection, so the backend never saw it.
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("late.sock");
+    for unix in [None, Some(sock.as_path())] {
+        let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
+            let req = fake_peer::read_request(conn);
+            if req.get_values {
+                answer_get_values(conn);
+                std::thread::sleep(Duration::from_millis(200));
+            } else if !req.eof {
+                requests.fetch_add(1, Ordering::SeqCst);
+                let _ = conn.write_all(&response(b"\r\nok"));
+            }
+        });
+        let run = probe_json(&peer.target, &[]);
+        assert_codes(&run, &[], 0);
+        assert_eq!(run.json()["connections"], 2, "{unix:?}");
+        assert_eq!(connections.load(Ordering::SeqCst), 2, "{unix:?}");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+    }
+}
+
+#[test]
+fn request_read_and_dropped_is_never_sent_twice() {
+    // A backend that reads the request and dies without a byte: the finding
+    // is about it, and it saw the request once.
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("drop.sock");
+    for unix in [None, Some(sock.as_path())] {
+        let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
+            let req = fake_peer::read_request(conn);
+            if req.get_values {
+                answer_get_values(conn);
+                read_counted(conn, requests);
+            } else if !req.eof {
+                requests.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let run = probe_json(&peer.target, &[]);
+        assert_codes(&run, &["FD1103"], 2);
+        assert_eq!(run.json()["connections"], 1, "{unix:?}");
+        assert_eq!(connections.load(Ordering::SeqCst), 1, "{unix:?}");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+    }
 }
 
 #[test]
