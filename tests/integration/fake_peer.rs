@@ -132,8 +132,8 @@ pub fn read_request(conn: &mut dyn Conn) -> Incoming {
     }
 }
 
-/// Reads the whole request, answering a GET_VALUES first if one comes (on its
-/// own connection, as php-fpm does, then closes).
+/// Reads the whole request. A GET_VALUES gets no answer: `None`, and the
+/// behaviour closes the connection, so the probe sends its request on a new one.
 pub fn read_past_get_values(conn: &mut dyn Conn) -> Option<Incoming> {
     let incoming = read_request(conn);
     (!incoming.get_values && !incoming.eof).then_some(incoming)
