@@ -85,22 +85,29 @@ pub struct Exchange {
     pub write_error: Option<io::Error>,
 }
 
+impl Exchange {
+    /// Nothing seen yet; the body kept up to `max_body`.
+    fn new(max_body: usize) -> Self {
+        Exchange {
+            outcome: Outcome::TimedOut,
+            stdout: Captured::with_limit(max_body.saturating_add(HEADER_ALLOWANCE)),
+            stderr: Captured::with_limit(MAX_STDERR),
+            records: 0,
+            bytes_received: 0,
+            first_byte: None,
+            last_byte: None,
+            unexpected: Vec::new(),
+            write_error: None,
+        }
+    }
+}
+
 /// Writes `request` and reads the answer until END_REQUEST, close, error or
 /// `deadline`. Writing and reading run together so a peer that answers early
 /// (and stops reading) is still heard.
 pub fn run(stream: &mut dyn Io, request: &[u8], deadline: Instant, max_body: usize) -> Exchange {
     let sent_at = Instant::now();
-    let mut ex = Exchange {
-        outcome: Outcome::TimedOut,
-        stdout: Captured::with_limit(max_body.saturating_add(HEADER_ALLOWANCE)),
-        stderr: Captured::with_limit(MAX_STDERR),
-        records: 0,
-        bytes_received: 0,
-        first_byte: None,
-        last_byte: None,
-        unexpected: Vec::new(),
-        write_error: None,
-    };
+    let mut ex = Exchange::new(max_body);
     let mut written = 0;
     // One record is at most 8 + 65535 + 255 bytes, so the buffer stays bounded.
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
@@ -386,14 +393,7 @@ mod tests {
     fn closed_without_answer() -> Exchange {
         Exchange {
             outcome: Outcome::Closed { mid_record: false },
-            stdout: Captured::default(),
-            stderr: Captured::default(),
-            records: 0,
-            bytes_received: 0,
-            first_byte: None,
-            last_byte: None,
-            unexpected: Vec::new(),
-            write_error: None,
+            ..Exchange::new(0)
         }
     }
 

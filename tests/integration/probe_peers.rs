@@ -467,6 +467,13 @@ fn get_values_unanswered_or_rejected_is_only_info() {
     assert_codes(&run, &["FD1401"], 0);
 }
 
+/// Runs `check` with a TCP peer (`None`) and with a unix socket peer.
+fn on_both_transports(check: impl Fn(Option<&std::path::Path>)) {
+    let dir = tempfile::tempdir().unwrap();
+    check(None);
+    check(Some(&dir.path().join("peer.sock")));
+}
+
 /// Answers FCGI_GET_VALUES as php-fpm does (FCGI_MPXS_CONNS=0).
 fn answer_get_values(conn: &mut dyn fake_peer::Conn) {
     let body = fcgi::encode_pairs(&[("FCGI_MPXS_CONNS", "0")]).unwrap();
@@ -504,10 +511,8 @@ fn read_counted(conn: &mut dyn fake_peer::Conn, requests: &AtomicUsize) -> bool 
 
 #[test]
 fn request_follows_get_values_on_its_connection() {
-    // php-fpm since the fix of PHP bug #76922, libfcgi, Go: one connection.
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("keep.sock");
-    for unix in [None, Some(sock.as_path())] {
+    // php-fpm since the fix of PHP bug #76922, and flup 1.0.3: one connection.
+    on_both_transports(|unix| {
         let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
             if fake_peer::read_request(conn).get_values {
                 answer_get_values(conn);
@@ -523,15 +528,13 @@ fn request_follows_get_values_on_its_connection() {
         assert_eq!(json["connections"], 1, "{unix:?}");
         assert_eq!(connections.load(Ordering::SeqCst), 1, "{unix:?}");
         assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
-    }
+    });
 }
 
 #[test]
 fn backend_closing_after_get_values_gets_the_request_on_a_new_connection() {
     // php-fpm before the fix of PHP bug #76922: answers, then closes at once.
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("old.sock");
-    for unix in [None, Some(sock.as_path())] {
+    on_both_transports(|unix| {
         let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
             let req = fake_peer::read_request(conn);
             if req.get_values {
@@ -548,16 +551,14 @@ fn backend_closing_after_get_values_gets_the_request_on_a_new_connection() {
         assert_eq!(json["connections"], 2, "{unix:?}");
         assert_eq!(connections.load(Ordering::SeqCst), 2, "{unix:?}");
         assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
-    }
+    });
 }
 
 #[test]
 fn request_left_unread_is_sent_again_on_a_new_connection() {
     // The close comes after the request was sent, with the request unread:
     // the kernel resets the connection, so the backend never saw it.
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("late.sock");
-    for unix in [None, Some(sock.as_path())] {
+    on_both_transports(|unix| {
         let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
             let req = fake_peer::read_request(conn);
             if req.get_values {
@@ -573,16 +574,14 @@ fn request_left_unread_is_sent_again_on_a_new_connection() {
         assert_eq!(run.json()["connections"], 2, "{unix:?}");
         assert_eq!(connections.load(Ordering::SeqCst), 2, "{unix:?}");
         assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
-    }
+    });
 }
 
 #[test]
 fn request_read_and_dropped_is_never_sent_twice() {
     // A backend that reads the request and dies without a byte: the finding
     // is about it, and it saw the request once.
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("drop.sock");
-    for unix in [None, Some(sock.as_path())] {
+    on_both_transports(|unix| {
         let (peer, connections, requests) = counting_peer(unix, |conn, requests| {
             let req = fake_peer::read_request(conn);
             if req.get_values {
@@ -597,7 +596,7 @@ fn request_read_and_dropped_is_never_sent_twice() {
         assert_eq!(run.json()["connections"], 1, "{unix:?}");
         assert_eq!(connections.load(Ordering::SeqCst), 1, "{unix:?}");
         assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
-    }
+    });
 }
 
 #[test]
