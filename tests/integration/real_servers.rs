@@ -40,7 +40,7 @@ fn php_fpm_end_to_end() {
     assert_eq!(json["response"]["status"], 404);
     assert_eq!(
         json["connections"], 1,
-        "php-fpm (8.2.12 and later) takes the request on the GET_VALUES connection"
+        "php-fpm with PHP bug #76922 fixed takes the request on the GET_VALUES connection"
     );
 
     // The health check, over unix and TCP, with nginx's spelling of the target.
