@@ -499,6 +499,20 @@ fn counting_peer(
     (peer, connections, requests)
 }
 
+/// The probe reported `connections`, the peer counted as many, and it read
+/// the request exactly once.
+fn assert_seen(
+    run: &crate::util::Run,
+    connections: &AtomicUsize,
+    requests: &AtomicUsize,
+    want: usize,
+    unix: Option<&std::path::Path>,
+) {
+    assert_eq!(run.json()["connections"], want, "{unix:?}");
+    assert_eq!(connections.load(Ordering::SeqCst), want, "{unix:?}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+}
+
 /// Reads one whole request, counting it; false at end of file.
 fn read_counted(conn: &mut dyn fake_peer::Conn, requests: &AtomicUsize) -> bool {
     let req = fake_peer::read_request(conn);
@@ -525,9 +539,7 @@ fn request_follows_get_values_on_its_connection() {
         assert_codes(&run, &[], 0);
         let json = run.json();
         assert_eq!(json["values"]["FCGI_MPXS_CONNS"], "0");
-        assert_eq!(json["connections"], 1, "{unix:?}");
-        assert_eq!(connections.load(Ordering::SeqCst), 1, "{unix:?}");
-        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+        assert_seen(&run, &connections, &requests, 1, unix);
     });
 }
 
@@ -548,9 +560,7 @@ fn backend_closing_after_get_values_gets_the_request_on_a_new_connection() {
         assert_codes(&run, &[], 0);
         let json = run.json();
         assert_eq!(json["values"]["FCGI_MPXS_CONNS"], "0");
-        assert_eq!(json["connections"], 2, "{unix:?}");
-        assert_eq!(connections.load(Ordering::SeqCst), 2, "{unix:?}");
-        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+        assert_seen(&run, &connections, &requests, 2, unix);
     });
 }
 
@@ -571,9 +581,7 @@ fn request_left_unread_is_sent_again_on_a_new_connection() {
         });
         let run = probe_json(&peer.target, &[]);
         assert_codes(&run, &[], 0);
-        assert_eq!(run.json()["connections"], 2, "{unix:?}");
-        assert_eq!(connections.load(Ordering::SeqCst), 2, "{unix:?}");
-        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+        assert_seen(&run, &connections, &requests, 2, unix);
     });
 }
 
@@ -593,9 +601,7 @@ fn request_read_and_dropped_is_never_sent_twice() {
         });
         let run = probe_json(&peer.target, &[]);
         assert_codes(&run, &["FD1103"], 2);
-        assert_eq!(run.json()["connections"], 1, "{unix:?}");
-        assert_eq!(connections.load(Ordering::SeqCst), 1, "{unix:?}");
-        assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
+        assert_seen(&run, &connections, &requests, 1, unix);
     });
 }
 
