@@ -85,7 +85,6 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l color
 always\t''
 never\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l web-user -d 'Check access for this user instead of the detected web server user' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s V -l version -d 'Print version'
@@ -97,7 +96,6 @@ always\t''
 never\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l watch -d 'Watch for this long (5s, 1m) and report processes that die and restart' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l web-user -d 'Check socket access for this user instead of the detected web server user' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l proc-root -d 'Read processes from this directory instead of /proc (for tests)' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s a -l all -d 'Show identical siblings one by one instead of collapsing them into `N*[...]`'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s h -l help -d 'Print help'

@@ -1,30 +1,30 @@
 //! fcgi-doctor: find out why a FastCGI deployment is broken and say how to fix it.
 //!
-//! Data flows one way: sources read the world (the `probe` transport, the
-//! filesystem), checks turn what they saw into [`finding::Finding`]s through the
-//! [`registry`], and [`report`] prints them.
+//! The layers, each depending only on those listed before it:
+//!
+//! - [`core`]: the vocabulary: the registry of codes, findings, a check's
+//!   typed outcome, the one error type.
+//! - [`fcgi`]: the FastCGI record codec (no I/O).
+//! - [`sources`]: what reads the world (`/proc`, sock_diag, users, config and
+//!   log files) and [`sources::host::Host`], which gathers it for one run.
+//! - [`net`]: the transport: targets, connecting, acting as another user, the
+//!   socket path walk, one FastCGI exchange.
+//! - [`checks`]: facts in, findings out; one module per concern.
+//! - [`commands`]: each command's run: settings and a host in, an outcome out.
+//! - [`output`]: the one reporter, in every format.
+//! - [`cli`]: the command line (the only module that knows clap) and its
+//!   validation into settings.
+//!
+//! [`run`] ties them together for `main`.
 
-pub mod access;
+pub mod checks;
 pub mod cli;
-pub mod explain;
+pub mod commands;
+pub mod core;
 pub mod fcgi;
-pub mod files;
-pub mod finding;
-pub mod fpmconf;
-pub mod logs;
-pub mod nss;
-pub mod probe;
-pub mod processes;
-pub mod procfs;
-pub mod ps;
-pub mod registry;
-pub mod report;
-pub mod sanitize;
-pub mod settings;
-mod sockdiag;
-pub mod socket;
-mod text;
-pub mod webuser;
+pub mod net;
+pub mod output;
+pub mod sources;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -32,8 +32,11 @@ use std::io::{self, Write};
 use clap::Parser;
 
 use cli::{Cli, Command};
-use finding::Status;
-use settings::{OutputSettings, ProbeSettings, UsageError};
+use commands::{logs, Data, Report};
+use core::error::Error;
+use core::finding::Status;
+use output::{Format, OutputSettings};
+use sources::host::Host;
 
 /// Ignores SIGPIPE, as Rust's own start-up does, so that writing to a closed pipe
 /// is an error the caller handles. For binaries that bring their own `main`.
@@ -61,34 +64,31 @@ where
             if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 let _ = e.print();
             } else {
-                report::write_error(&one_line_usage_error(&e));
+                output::error(&one_line_usage_error(&e));
             }
             return Status::Unknown.exit_code();
         }
     };
-    let output = OutputSettings::from_args(&cli.global);
-    colored::control::set_override(output.color);
+    let settings = cli::settings::output(&cli.global);
+    colored::control::set_override(settings.color);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = dispatch(&cli.command, &output, &mut out);
-    match result {
+    match dispatch(&cli.command, &settings, &mut out) {
         Ok(status) => status.exit_code(),
-        Err(Failure::Usage(e)) => {
-            report::write_error(&e.0);
+        Err(Error::Usage(e)) => {
+            output::error(&e);
             Status::Unknown.exit_code()
         }
-        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-            // `| head` closed the pipe: not an error (ripgrep does the same).
-            0
-        }
-        Err(Failure::Io(e)) => {
-            report::write_error(&format!("cannot write the output: {e}"));
+        // `| head` closed the pipe: not an error (ripgrep does the same).
+        Err(Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e @ Error::Output(_)) => {
+            output::error(&e.to_string());
             Status::Unknown.exit_code()
         }
     }
 }
 
-/// clap's error, its tip, and a pointer to --help, on one line: scripts and
+/// clap's error, its tip, and where help is, on one line: scripts and
 /// monitoring systems read one line.
 fn one_line_usage_error(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
@@ -97,10 +97,13 @@ fn one_line_usage_error(e: &clap::Error) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    // The error is everything before the tip and the usage block.
+    // The error is everything before the tip, the usage block and clap's own
+    // pointer to --help (which names no command).
     let error: Vec<&str> = lines
         .iter()
-        .take_while(|l| !l.starts_with("tip:") && !l.starts_with("Usage:"))
+        .take_while(|l| {
+            !l.starts_with("tip:") && !l.starts_with("Usage:") && !l.starts_with("For more")
+        })
         .copied()
         .collect();
     let joined = error.join(" ");
@@ -111,138 +114,97 @@ fn one_line_usage_error(e: &clap::Error) -> String {
     if let Some(tip) = lines.iter().find(|l| l.starts_with("tip:")) {
         message.push_str(&format!(" ({tip})"));
     }
-    message.push_str("; see 'fcgi-doctor --help'");
+    // `Usage: fcgi-doctor probe [OPTIONS] <TARGET>` names the command.
+    let command = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Usage: fcgi-doctor "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|word| word.chars().all(|c| c.is_ascii_lowercase()));
+    match command {
+        Some(command) => message.push_str(&format!("; see 'fcgi-doctor {command} --help'")),
+        None => message.push_str("; see 'fcgi-doctor --help'"),
+    }
     message
-}
-
-fn run_logs(
-    settings: &logs::LogsSettings,
-    output: &OutputSettings,
-    out: &mut dyn Write,
-) -> Result<Status, Failure> {
-    if settings.follow {
-        return logs::follow::run(settings, out).map_err(|e| Failure::Usage(UsageError(e)));
-    }
-    let summary = if settings.jsonl {
-        let mut write = |entry: &logs::EntryReport| logs::write_jsonl(&mut *out, entry);
-        logs::scan(settings, Some(&mut write))?
-    } else {
-        logs::scan(settings, None)?
-    };
-    for input in &summary.inputs {
-        for e in &input.errors {
-            report::write_error(e);
-        }
-    }
-    let findings = summary.findings();
-    let mut status = Status::from_findings(&findings);
-    if summary.inputs.iter().all(|i| !i.errors.is_empty()) {
-        // Nothing could be read: the check was not done.
-        status = Status::Unknown;
-    }
-    if settings.jsonl {
-        out.flush()?;
-        return Ok(status);
-    }
-    report::emit(
-        out,
-        output,
-        report::Command {
-            name: "logs",
-            is_check: true,
-            renders_findings: true,
-        },
-        &findings,
-        &summary,
-        |o| {
-            logs::render::write_summary(o, &summary, settings.verbose, output.color)?;
-            if settings.timeline {
-                logs::render::write_timeline(o, &summary)?;
-            }
-            Ok(())
-        },
-    )?;
-    Ok(status)
-}
-
-enum Failure {
-    Usage(UsageError),
-    Io(io::Error),
-}
-
-impl From<UsageError> for Failure {
-    fn from(e: UsageError) -> Self {
-        Failure::Usage(e)
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Io(e)
-    }
 }
 
 fn dispatch(
     command: &Command,
-    output: &OutputSettings,
+    settings: &OutputSettings,
     out: &mut dyn Write,
-) -> Result<Status, Failure> {
-    match command {
+) -> Result<Status, Error> {
+    let report = match command {
         Command::Probe(args) => {
-            let settings = ProbeSettings::from_args(args)?;
-            let report = probe::run(&settings)?;
-            Ok(report::emit(
-                out,
-                output,
-                report::Command {
-                    name: "probe",
-                    is_check: true,
-                    renders_findings: false,
-                },
-                &report.findings,
-                &report,
-                |o| probe::render_human(o, &report),
-            )?)
+            let probe = cli::settings::probe(args)?;
+            commands::probe::run(&probe, &Host::from_env())?.map(Data::Probe)
         }
-        Command::Logs(args) => {
-            let settings = settings::logs_settings(args, output)?;
-            run_logs(&settings, output, out)
-        }
+        Command::Logs(args) => return run_logs(&cli::settings::logs(args)?, settings, out),
         Command::Socket(args) => {
-            let settings = settings::socket_settings(args)?;
-            let report = socket::run(&settings).map_err(|e| Failure::Usage(UsageError(e)))?;
-            Ok(report::emit(
-                out,
-                output,
-                report::Command {
-                    name: "socket",
-                    is_check: true,
-                    renders_findings: false,
-                },
-                &report.findings,
-                &report,
-                |o| socket::render_human(o, &report),
-            )?)
+            let socket = cli::settings::socket(args)?;
+            let host = host_with(args.web_user.as_deref())?;
+            commands::socket::run(&socket, &host).map(Data::Socket)
         }
         Command::Ps(args) => {
-            let settings = settings::ps_settings(args)?;
-            let report = ps::run(&settings).map_err(|e| Failure::Usage(UsageError(e)))?;
-            Ok(report::emit(
-                out,
-                output,
-                report::Command {
-                    name: "ps",
-                    is_check: true,
-                    renders_findings: false,
-                },
-                &report.findings,
-                &report,
-                |o| ps::render_human(o, &report),
-            )?)
+            let ps = cli::settings::ps(args)?;
+            let host = host_with(args.web_user.as_deref())?;
+            commands::ps::run(&ps, &host).map(Data::Ps)
         }
         Command::Explain(args) => {
-            let selected = explain::select(args.code.as_deref(), args.all)?;
-            Ok(explain::run(out, output, selected)?)
+            commands::explain::run(args.code.as_deref(), args.all)?.map(Data::Explain)
         }
+    };
+    emit(out, settings, &report)
+}
+
+/// This host, with the web user when given.
+fn host_with(web_user: Option<&str>) -> Result<Host, Error> {
+    let host = Host::from_env();
+    Ok(match cli::settings::web_user(web_user)? {
+        Some(user) => host.with_web_user(user),
+        None => host,
+    })
+}
+
+/// Prints a report; an unreadable part of it gets one line on stderr too.
+fn emit(out: &mut dyn Write, settings: &OutputSettings, report: &Report) -> Result<Status, Error> {
+    if report.unchecked {
+        for skip in &report.skipped {
+            output::error(&skip.text());
+        }
+    }
+    Ok(output::report(out, settings, report)?)
+}
+
+fn run_logs(
+    logs_settings: &logs::LogsSettings,
+    settings: &OutputSettings,
+    out: &mut dyn Write,
+) -> Result<Status, Error> {
+    let host = Host::from_env();
+    let mut write = |entry: &logs::EntryReport| output::entry(&mut *out, settings, entry);
+    let report = if logs_settings.follow {
+        let mut notice = |text: &str| output::notice(text);
+        logs::follow::run(logs_settings, &host, &mut write, &mut notice)?.map(Data::Logs)
+    } else {
+        let streaming = settings.format == Format::Jsonl;
+        let progress =
+            output::logs::ProgressBar::new(settings.format == Format::Human && !settings.quiet);
+        let sink: Option<&mut logs::EntrySink> = if streaming { Some(&mut write) } else { None };
+        logs::run(logs_settings, &host, sink, &progress)?.map(Data::Logs)
+    };
+    // One line on stderr per input that could not be read.
+    for skip in &report.skipped {
+        output::error(&skip.reason);
+    }
+    match settings.format {
+        // The entries were the output.
+        Format::Jsonl => {
+            out.flush()?;
+            Ok(report.status())
+        }
+        Format::Human if logs_settings.follow => {
+            out.flush()?;
+            Ok(report.status())
+        }
+        _ => Ok(output::report(out, settings, &report)?),
     }
 }

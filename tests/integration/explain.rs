@@ -37,7 +37,7 @@ fn explain_json_has_the_common_keys_and_every_field() {
     assert_eq!(json["status"], "ok");
     assert_eq!(json["findings"], serde_json::json!([]));
     let codes = json["codes"].as_array().unwrap();
-    assert_eq!(codes.len(), fcgi_doctor::registry::all().count());
+    assert_eq!(codes.len(), fcgi_doctor::core::registry::all().count());
     for c in codes {
         for key in ["code", "class", "severity", "title", "explanation", "fix"] {
             assert!(

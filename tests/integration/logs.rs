@@ -276,7 +276,9 @@ fn human_output_leads_with_the_cause() {
     let entries = jsonl(&run);
     assert_eq!(entries[0]["code"], "FD2002");
     assert_eq!(entries[1]["cause"], 1);
-    let human = fcgi_doctor(["logs", "--color", "never", &log]).run();
+    let human = fcgi_doctor(["logs", "--color", "never", &log])
+        .on_debian_host()
+        .run();
     let first = human.stdout.find("FD2002").unwrap();
     let second = human
         .stdout
@@ -393,7 +395,9 @@ fn json_summary_snapshot_of_the_apache_fixture() {
         "{}/fixtures/logs/apache24-proxy-fcgi.log",
         env!("CARGO_MANIFEST_DIR")
     );
-    let run = fcgi_doctor(["logs", "--format", "json", &path]).run();
+    let run = fcgi_doctor(["logs", "--format", "json", &path])
+        .on_debian_host()
+        .run();
     let mut json = run.json();
     json["version"] = serde_json::Value::from("[VERSION]");
     let shown = serde_json::to_string_pretty(&json)

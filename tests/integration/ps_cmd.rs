@@ -420,27 +420,26 @@ fn as_an_unprivileged_user_it_says_what_it_could_not_see() {
 fn an_empty_process_table_has_nothing_running() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("uptime"), "100.0 100.0\n").unwrap();
-    let run = fcgi_doctor([
-        "ps",
-        "--format",
-        "json",
-        "--proc-root",
-        dir.path().to_str().unwrap(),
-    ])
-    .run();
+    let run = fcgi_doctor(["ps", "--format", "json"])
+        .env("FCGI_DOCTOR_TEST_PROC", dir.path().to_str().unwrap())
+        .run();
     assert_eq!(run.codes(), ["FD4001"], "{}", run.stdout);
     assert_eq!(run.code, 2);
 }
 
 #[test]
 fn bad_ps_arguments_are_one_line_and_unknown() {
-    for args in [
-        vec!["ps", "--watch", "forever"],
-        vec!["ps", "--watch", "2h"],
-        vec!["ps", "--proc-root", "/nonexistent-proc"],
-        vec!["ps", "--web-user", "no-such-user-here"],
+    for (args, proc) in [
+        (vec!["ps", "--watch", "forever"], None),
+        (vec!["ps", "--watch", "2h"], None),
+        (vec!["ps"], Some("/nonexistent-proc")),
+        (vec!["ps", "--web-user", "no-such-user-here"], None),
     ] {
-        let run = fcgi_doctor(&args).run();
+        let mut cmd = fcgi_doctor(&args);
+        if let Some(proc) = proc {
+            cmd = cmd.env("FCGI_DOCTOR_TEST_PROC", proc);
+        }
+        let run = cmd.run();
         assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
         assert_eq!(
             run.stderr.trim().lines().count(),

@@ -1,9 +1,10 @@
-//! `ps` on a `/proc` laid out by the test (`--proc-root`): every byte of the
-//! output is known, so the human tree and the JSON are snapshots. The real
-//! processes are in `ps_cmd.rs`.
+//! `ps` on a `/proc` laid out by the test (`FCGI_DOCTOR_TEST_PROC`): every
+//! byte of the output is known, so the human tree and the JSON are snapshots.
+//! The real processes are in `ps_cmd.rs`.
 
-use std::os::unix::fs::symlink;
 use std::path::Path;
+
+use fcgi_doctor::sources::fixture::{FakeProc, Proc};
 
 use crate::util::fcgi_doctor;
 
@@ -11,58 +12,32 @@ use crate::util::fcgi_doctor;
 /// socket inodes held as fd 0, 1, 2...
 struct P<'a>(u32, u32, &'a str, char, u32, u32, &'a [&'a str], &'a [u64]);
 
+/// The host as the library's fixture writer lays it out: `/proc` with its
+/// text socket tables and the sock_diag dumps the kernel would send, read by
+/// the binary through `FCGI_DOCTOR_TEST_PROC`.
 fn lay_out(root: &Path, unix: &[(u64, bool, &str)], processes: &[P<'_>]) {
-    std::fs::write(root.join("uptime"), "86400.00 170000.00\n").unwrap();
-    std::fs::create_dir(root.join("net")).unwrap();
-    let mut table = "Num       RefCount Protocol Flags    Type St Inode Path\n".to_string();
+    let mut fake = FakeProc::at(root);
+    // A day since boot; every process started an hour after it.
+    fake.uptime(86400.0);
     for (inode, listening, path) in unix {
-        let (flags, state) = if *listening {
-            ("00010000", "01")
+        if *listening {
+            fake.listening(*inode, path);
         } else {
-            ("00000000", "03")
-        };
-        table.push_str(&format!(
-            "0000000000000000: 00000002 00000000 {flags} 0001 {state} {inode} {path}\n"
-        ));
+            fake.connected(*inode, path);
+        }
     }
-    std::fs::write(root.join("net/unix"), table).unwrap();
-    std::fs::write(
-        root.join("net/tcp"),
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
-         0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 9080 1 0\n\
-         1: 00000000:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 9001 1 0\n",
-    )
-    .unwrap();
+    fake.tcp_listening(9080, "0.0.0.0:80", 0);
+    fake.tcp_listening(9001, "0.0.0.0:9000", 0);
     for P(pid, ppid, comm, state, uid, threads, args, sockets) in processes {
-        let d = root.join(pid.to_string());
-        std::fs::create_dir_all(d.join("fd")).unwrap();
-        // Started one hour after boot, a day ago: 23 hours old.
-        std::fs::write(
-            d.join("stat"),
-            format!(
-                "{pid} ({comm}) {state} {ppid} 0 0 0 -1 0 0 0 0 0 4000 1000 0 0 20 0 {threads} 0 \
-                 360000 100000 3000 0 0"
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            d.join("status"),
-            format!("Name:\t{comm}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
-        )
-        .unwrap();
-        let mut cmdline = Vec::new();
-        for a in *args {
-            cmdline.extend_from_slice(a.as_bytes());
-            cmdline.push(0);
-        }
-        std::fs::write(d.join("cmdline"), cmdline).unwrap();
-        for (fd, inode) in sockets.iter().enumerate() {
-            symlink(
-                format!("socket:[{inode}]"),
-                d.join("fd").join(fd.to_string()),
-            )
-            .unwrap();
-        }
+        fake.add(Proc {
+            state: *state,
+            threads: *threads,
+            sockets,
+            start_ticks: 360_000,
+            cpu_ticks: (4000, 1000),
+            rss_pages: 3000,
+            ..Proc::new(*pid, *ppid, comm, *uid, args)
+        });
     }
 }
 
@@ -191,8 +166,6 @@ fn host(root: &Path) {
 fn ps(root: &Path, format: &str) -> crate::util::Run {
     fcgi_doctor([
         "ps",
-        "--proc-root",
-        root.to_str().unwrap(),
         "--web-user",
         "www-data",
         "--color",
@@ -200,6 +173,8 @@ fn ps(root: &Path, format: &str) -> crate::util::Run {
         "--format",
         format,
     ])
+    .env("FCGI_DOCTOR_TEST_PROC", root.to_str().unwrap())
+    .on_debian_host()
     .run()
 }
 

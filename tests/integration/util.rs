@@ -57,6 +57,8 @@ pub struct Cmd {
     cmd: Command,
     memory_limit: Option<u64>,
     as_nobody: bool,
+    /// A fixture configuration root that lives as long as the command.
+    host: Option<tempfile::TempDir>,
 }
 
 pub fn fcgi_doctor<I, S>(args: I) -> Cmd
@@ -75,12 +77,28 @@ where
         cmd,
         memory_limit: None,
         as_nobody: false,
+        host: None,
     }
 }
 
 impl Cmd {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.cmd.env(key, value);
+        self
+    }
+
+    /// Fix texts depend on the host's init system and php-fpm: this pins
+    /// them to a Debian 12 host with systemd and php-fpm 8.2 (a configuration
+    /// root laid out for the run), whatever machine runs the test.
+    pub fn on_debian_host(mut self) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["run/systemd/system", "usr/sbin", "etc/php/8.2/fpm"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        std::fs::write(dir.path().join("usr/sbin/php-fpm8.2"), "").unwrap();
+        std::fs::write(dir.path().join("etc/php/8.2/fpm/php-fpm.conf"), "").unwrap();
+        self.cmd.env("FCGI_DOCTOR_TEST_CONFIG", dir.path());
+        self.host = Some(dir);
         self
     }
 

@@ -1,0 +1,17 @@
+//! Checks turn facts into findings and decide nothing else. They read the world
+//! only through what they are handed: a [`crate::sources::host::Host`], a
+//! [`crate::net::path::PathFacts`], or plain values. Each concern has one
+//! module, so the same problem reads the same (code, subject, message, fix)
+//! from every command that finds it.
+
+pub mod connect_failure;
+pub mod exposure;
+pub mod fixes;
+pub mod logs;
+pub mod path_access;
+pub mod processes;
+pub mod response;
+pub mod root_app;
+pub mod socket_path;
+pub mod taken_over;
+pub mod web_user;

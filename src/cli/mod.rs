@@ -1,0 +1,321 @@
+//! The command line as clap sees it: the only module that knows clap. Its
+//! types are turned into validated settings by [`settings`] first (ripgrep,
+//! fd); nothing past that sees them.
+
+pub mod settings;
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Shown at the end of `--help` and in the man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status (the monitoring-plugin convention, the same for every command):
+  0  OK        nothing wrong, or only informational findings
+  1  WARNING   at least one warning finding
+  2  CRITICAL  at least one critical finding
+  3  UNKNOWN   the check could not be done: bad usage or the tool's own failure
+
+Every finding has a code; `fcgi-doctor explain CODE` says what it means and how to fix it.";
+
+const PROBE_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor probe /run/php/php8.2-fpm.sock --fpm-ping
+  fcgi-doctor probe unix:/run/app.sock --uri /health --expect-status 200
+  fcgi-doctor probe 127.0.0.1:9000 --script-filename /srv/www/index.php --format json
+  fcgi-doctor probe '[::1]:9000' --timeout 1s --connect-timeout 200ms
+
+Health checks: `--fpm-ping` needs `ping.path = /ping` in the php-fpm pool. For a
+Kubernetes liveness probe prefer a ping on `pm.status_listen`, which has its own
+worker and still answers when the pool is saturated.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fcgi-doctor",
+    version,
+    about = "Find out why a FastCGI deployment is broken and say how to fix it",
+    long_about = "Find out why a FastCGI deployment is broken and say how to fix it.\n\n\
+                  fcgi-doctor speaks FastCGI to php-fpm, flup, fcgiwrap and any other \
+                  FastCGI application, and turns every failure into a coded finding \
+                  with its cause and fix.",
+    after_help = EXIT_STATUS_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the options every command takes are listed in each subcommand's help:
+/// after its own (clap numbers each command's options from 0, so without it the
+/// two lists interleave).
+const GLOBAL_ORDER: usize = 100;
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format; jsonl prints one compact JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, display_order = GLOBAL_ORDER)]
+    pub format: Format,
+    /// When to colour human output (NO_COLOR and TERM=dumb turn `auto` off).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, display_order = GLOBAL_ORDER + 1)]
+    pub color: ColorChoice,
+    /// Print nothing when the status is OK, and only the findings otherwise.
+    #[arg(short, long, global = true, display_order = GLOBAL_ORDER + 2)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+// Each subcommand's arguments are built only when it is the one named (or for
+// help, man pages and completions): most of clap's work at every start.
+#[command(defer = true)]
+pub enum Command {
+    /// Speak FastCGI to a socket with a synthetic request and diagnose what fails.
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(Box<ProbeArgs>),
+    /// Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes.
+    #[command(after_help = LOGS_EXAMPLES)]
+    Logs(LogsArgs),
+    /// Check a socket's path, owner and modes against the web server user, and who listens on it.
+    #[command(after_help = SOCKET_EXAMPLES)]
+    Socket(SocketArgs),
+    /// Show the web server, FastCGI process managers and applications as a tree, and what is wrong.
+    #[command(after_help = PS_EXAMPLES)]
+    Ps(PsArgs),
+    /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
+    Explain(ExplainArgs),
+}
+
+const SOCKET_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor socket /run/php/php8.2-fpm.sock
+  fcgi-doctor socket unix:/run/app.sock: 127.0.0.1:9000 --web-user www-data
+  fcgi-doctor socket @fcgi-abstract --format json
+
+The web user is --web-user, else the user of the running Apache/nginx workers, else
+the configured one (/etc/apache2/envvars, httpd.conf User, nginx.conf user), else the
+distribution default. As root the verdict is confirmed by a real connect as that
+user; otherwise it is worked out from owners and modes.";
+
+#[derive(Debug, Args)]
+pub struct SocketArgs {
+    /// Sockets: /path, unix:/path, @abstract, host:port, tcp://host:port, fcgi://host:port.
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<OsString>,
+
+    /// Check access for this user instead of the detected web server user.
+    #[arg(long, value_name = "USER")]
+    pub web_user: Option<String>,
+}
+
+const PS_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor ps
+  fcgi-doctor ps --all --format json
+  fcgi-doctor ps --watch 10s      # also catch crash loops: processes that die and restart
+
+Run as root to see every process's sockets; as another user, what /proc hides is
+listed as a note.";
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show identical siblings one by one instead of collapsing them into `N*[...]`.
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// Watch for this long (5s, 1m) and report processes that die and restart.
+    #[arg(long, value_name = "DURATION")]
+    pub watch: Option<String>,
+
+    /// Check socket access for this user instead of the detected web server user.
+    #[arg(long, value_name = "USER")]
+    pub web_user: Option<String>,
+}
+
+const LOGS_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor logs /var/log/apache2/error.log
+  fcgi-doctor logs /var/log/nginx/error.log /var/log/php8.2-fpm.log --since 2h
+  fcgi-doctor logs /var/log/apache2/error.log.*.gz --timeline
+  journalctl -u php8.2-fpm --no-pager | fcgi-doctor logs -
+  fcgi-doctor logs --follow --format jsonl /var/log/nginx/error.log
+
+Inputs may be plain or gzip-compressed; `-` reads standard input. Lines that are
+not about FastCGI produce nothing.";
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files (plain or .gz); - for standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
+
+    /// Only entries at or after this time: 2h, 30m, 3d, 2026-11-23, 2026-11-23T07:00.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only entries at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Leave out entries below this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = MinSeverity::Info)]
+    pub min_severity: MinSeverity,
+
+    /// Keep reading as the files grow, across rotation (like tail -F), and print
+    /// each problem as it happens; stops on SIGINT or SIGTERM.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+
+    /// Draw entries per hour (or day) and class as a bar chart.
+    #[arg(long)]
+    pub timeline: bool,
+
+    /// List the informational entries too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Socket to probe: /path.sock, unix:/path, unix:/path: (nginx), @abstract,
+    /// host:port, tcp://host:port, fcgi://host:port, [::1]:9000.
+    #[arg(value_name = "TARGET")]
+    pub target: OsString,
+
+    /// Deadline for establishing the connection (500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub connect_timeout: String,
+
+    /// Deadline for the whole probe, connecting included.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+
+    /// SCRIPT_FILENAME to request (default: the SCRIPT_NAME, which php-fpm
+    /// answers with "Primary script unknown" without running any code).
+    #[arg(long, value_name = "PATH")]
+    pub script_filename: Option<String>,
+
+    /// REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it.
+    #[arg(long, value_name = "URI")]
+    pub uri: Option<String>,
+
+    /// REQUEST_METHOD.
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// Extra or overriding FastCGI parameter, repeatable (HTTP_HOST=example.org).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Request body: literal text, @FILE, or - for standard input.
+    #[arg(long, value_name = "TEXT|@FILE|-")]
+    pub body: Option<String>,
+
+    /// php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong".
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        default_missing_value = "/ping",
+        conflicts_with_all = ["script_filename", "uri"]
+    )]
+    pub fpm_ping: Option<String>,
+
+    /// Acceptable CGI status: 200, or a range such as 200-399.
+    #[arg(long, value_name = "STATUS|FROM-TO")]
+    pub expect_status: Option<String>,
+
+    /// Regular expression the response body must match.
+    #[arg(long, value_name = "REGEX")]
+    pub expect_body: Option<String>,
+
+    /// Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB")]
+    pub max_body: String,
+
+    /// Skip the FCGI_GET_VALUES management request.
+    #[arg(long)]
+    pub no_get_values: bool,
+
+    /// Probe as this user, as the web server would connect (needs root).
+    #[arg(long, value_name = "USER")]
+    pub as_user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A code such as FD1004, or a class such as permission_denied.
+    #[arg(value_name = "CODE", required_unless_present = "all")]
+    pub code: Option<String>,
+
+    /// List every code.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+}
+
+/// The clap model, for the man page and completion generators.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_model_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn each_subcommand_lists_its_own_options_before_the_global_ones() {
+        let mut cmd = command();
+        cmd.build();
+        for name in ["probe", "logs", "socket", "ps", "explain"] {
+            let help = cmd
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_help()
+                .to_string();
+            let at = |option: &str| {
+                help.find(option)
+                    .unwrap_or_else(|| panic!("{name}: {option}"))
+            };
+            let own = help
+                .lines()
+                .filter(|l| l.trim_start().starts_with("--"))
+                .map(|l| l.split_whitespace().next().unwrap())
+                .find(|o| !["--format", "--color"].contains(o))
+                .unwrap();
+            assert!(at(own) < at("--format"), "{name}: {own} after --format");
+            assert!(
+                at("--format") < at("--color") && at("--color") < at("--quiet"),
+                "{name}"
+            );
+            assert!(at("--quiet") < at("--help"), "{name}");
+        }
+    }
+}

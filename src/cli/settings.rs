@@ -1,0 +1,345 @@
+//! Validated settings: the second step of argument parsing. Every value here is
+//! checked and turned into the settings types of [`crate::commands`] and
+//! [`crate::output`]; a bad one is an [`Error::Usage`], which exits with
+//! UNKNOWN and one line that names the argument.
+
+use std::io::Read;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use super::{ColorChoice, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs};
+use crate::checks::response::BodyMatch;
+use crate::commands::logs::LogsSettings;
+use crate::commands::probe::request::{self, RequestOptions};
+use crate::commands::probe::ProbeSettings;
+use crate::commands::ps::PsSettings;
+use crate::commands::socket::SocketSettings;
+use crate::core::error::{Error, Result};
+use crate::core::registry::Severity;
+use crate::net::target::Target;
+use crate::output::{self, Format, OutputSettings};
+use crate::sources::webuser::{self, WebUser};
+
+fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}
+
+/// Decides colour once, from the flag, `NO_COLOR`, `TERM=dumb` and whether
+/// stdout is a terminal (https://no-color.org), and the width human output
+/// fits in.
+pub fn output(args: &GlobalArgs) -> OutputSettings {
+    use std::io::IsTerminal;
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let format = match args.format {
+        super::Format::Human => Format::Human,
+        super::Format::Json => Format::Json,
+        super::Format::Jsonl => Format::Jsonl,
+    };
+    OutputSettings {
+        format,
+        color,
+        quiet: args.quiet,
+        width: if format == Format::Human {
+            output::text::width()
+        } else {
+            output::text::DEFAULT_WIDTH
+        },
+    }
+}
+
+/// Bodies come from the user; this bound keeps `--body -` from reading forever.
+const MAX_REQUEST_BODY: u64 = 64 * 1024 * 1024;
+
+/// Validates `probe` arguments.
+pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
+    let target = Target::parse(&args.target).map_err(|e| usage(e.0))?;
+    let connect_timeout = parse_duration("--connect-timeout", &args.connect_timeout)?;
+    let timeout = parse_duration("--timeout", &args.timeout)?;
+    let mut expect_status = args
+        .expect_status
+        .as_deref()
+        .map(parse_status_range)
+        .transpose()?;
+    let mut expect_body = args
+        .expect_body
+        .as_deref()
+        .map(|re| {
+            crate::core::text::ascii_regex(re)
+                .map(BodyMatch::Regex)
+                .map_err(|e| {
+                    let text = e.to_string();
+                    let last = text.lines().last().unwrap_or_default();
+                    let why = last.strip_prefix("error: ").unwrap_or(last);
+                    let mode = if why.contains("Unicode") {
+                        " (the pattern runs in ASCII mode on the body bytes)"
+                    } else {
+                        ""
+                    };
+                    usage(format!(
+                        "--expect-body: invalid regular expression: {why}{mode}"
+                    ))
+                })
+        })
+        .transpose()?;
+    let max_body = parse_size("--max-body", &args.max_body)?;
+    let body = match &args.body {
+        None => Vec::new(),
+        Some(spec) => read_body(spec)?,
+    };
+    if args.fpm_ping.is_some() {
+        // php-fpm answers its ping with 200 and ping.response ("pong" by default).
+        expect_status.get_or_insert(200..=200);
+        // php-fpm's default ping.response. A prefix test, not a regex: a
+        // health check runs every few seconds and should start fast.
+        expect_body.get_or_insert(BodyMatch::Prefix("pong"));
+    }
+    let request = request::build(RequestOptions {
+        fpm_ping: args.fpm_ping.clone(),
+        uri: args.uri.clone(),
+        script_filename: args.script_filename.clone(),
+        method: args.method.clone(),
+        params: args.params.clone(),
+        body,
+    })?;
+    let as_user = args.as_user.as_deref().map(as_user).transpose()?;
+    Ok(ProbeSettings {
+        target,
+        connect_timeout: connect_timeout.min(timeout),
+        timeout,
+        request,
+        expect_status,
+        expect_body,
+        max_body,
+        get_values: !args.no_get_values,
+        as_user,
+    })
+}
+
+/// `--as-user NAME`: root only (only root can become another user), and a
+/// user that exists.
+fn as_user(name: &str) -> Result<WebUser> {
+    let me = nix::unistd::geteuid();
+    if !me.is_root() {
+        return Err(usage(format!(
+            "--as-user {name} needs root (running as {})",
+            crate::sources::nss::user_name(me.as_raw())
+        )));
+    }
+    if name.contains('\0') {
+        return Err(usage("--as-user: the name contains a NUL byte"));
+    }
+    webuser::named(name, "--as-user").map_err(|e| usage(format!("--as-user {name}: {e}")))
+}
+
+/// `--web-user NAME`: a user that exists.
+pub fn web_user(name: Option<&str>) -> Result<Option<WebUser>> {
+    name.map(|n| webuser::named(n, "--web-user").map_err(|e| usage(format!("--web-user: {e}"))))
+        .transpose()
+}
+
+fn read_body(spec: &str) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let result = if spec == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_REQUEST_BODY + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| format!("--body -: cannot read standard input: {e}"))
+    } else if let Some(file) = spec.strip_prefix('@') {
+        std::fs::File::open(file)
+            .and_then(|f| f.take(MAX_REQUEST_BODY + 1).read_to_end(&mut body))
+            .map_err(|e| format!("--body @{file}: {e}"))
+    } else {
+        body.extend_from_slice(spec.as_bytes());
+        Ok(0)
+    };
+    result.map_err(usage)?;
+    if body.len() as u64 > MAX_REQUEST_BODY {
+        return Err(usage(format!(
+            "--body is larger than {} MiB",
+            MAX_REQUEST_BODY >> 20
+        )));
+    }
+    Ok(body)
+}
+
+/// Validates `logs` arguments.
+pub fn logs(args: &LogsArgs) -> Result<LogsSettings> {
+    use crate::sources::logs::time::parse_bound;
+    let bound = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| parse_bound(t).map_err(|e| usage(format!("{flag}: {e}"))))
+            .transpose()
+    };
+    let since = bound("--since", &args.since)?;
+    let until = bound("--until", &args.until)?;
+    if let (Some(s), Some(u)) = (since, until) {
+        if s > u {
+            return Err(usage(format!("--since {s} is after --until {u}")));
+        }
+    }
+    if args.follow && args.files.iter().any(|f| f == "-") {
+        return Err(usage("--follow needs files, not standard input"));
+    }
+    if args.files.iter().filter(|f| *f == "-").count() > 1 {
+        return Err(usage("standard input (-) can be read only once"));
+    }
+    Ok(LogsSettings {
+        inputs: args.files.clone(),
+        since,
+        until,
+        min_severity: match args.min_severity {
+            MinSeverity::Info => Severity::Info,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Critical => Severity::Critical,
+        },
+        follow: args.follow,
+        timeline: args.timeline,
+        verbose: args.verbose,
+    })
+}
+
+pub fn socket(args: &SocketArgs) -> Result<SocketSettings> {
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t).map_err(|e| usage(e.0)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SocketSettings { targets })
+}
+
+/// `ps --watch` is bounded to ten minutes: it is a diagnosis, not a monitor.
+pub fn ps(args: &PsArgs) -> Result<PsSettings> {
+    let watch = args
+        .watch
+        .as_deref()
+        .map(|w| parse_duration("--watch", w))
+        .transpose()?;
+    if watch.is_some_and(|w| w > Duration::from_secs(600)) {
+        return Err(usage("--watch: at most 10m"));
+    }
+    Ok(PsSettings {
+        all: args.all,
+        watch,
+    })
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m` or a bare number of seconds.
+pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let bad = || {
+        usage(format!(
+            "{flag}: not a duration: {text:?} (use 500ms, 2s, 1m)"
+        ))
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+        return Err(usage(format!(
+            "{flag}: {text:?} is out of range (more than 0, at most one day)"
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `4096`, `64K`, `64KiB`, `1M`, `1MiB`, `1G` (binary multiples).
+pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
+    let t = text.trim();
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = t[digits.len()..].to_ascii_lowercase();
+    let scale: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(usage(format!("{flag}: unknown size unit in {text:?}"))),
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| {
+        usage(format!(
+            "{flag}: not a size: {text:?} (use 4096, 64K, 1MiB)"
+        ))
+    })?;
+    n.checked_mul(scale)
+        .filter(|&v| v <= 1 << 32)
+        .map(|v| v as usize)
+        .ok_or_else(|| usage(format!("{flag}: {text:?} is larger than 4 GiB")))
+}
+
+/// Parses `200` or `200-399`.
+pub fn parse_status_range(text: &str) -> Result<RangeInclusive<u16>> {
+    let bad = || usage(format!("--expect-status: not a status or range: {text:?}"));
+    let parse = |s: &str| -> Result<u16> {
+        let n: u16 = s.trim().parse().map_err(|_| bad())?;
+        if (100..=599).contains(&n) {
+            Ok(n)
+        } else {
+            Err(bad())
+        }
+    };
+    let range = match text.split_once('-') {
+        Some((a, b)) => parse(a)?..=parse(b)?,
+        None => {
+            let n = parse(text)?;
+            n..=n
+        }
+    };
+    if range.is_empty() {
+        return Err(bad());
+    }
+    Ok(range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let d = |s| parse_duration("--t", s);
+        assert_eq!(d("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(d("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(d("1.5").unwrap(), Duration::from_millis(1500));
+        assert_eq!(d("1m").unwrap(), Duration::from_secs(60));
+        for bad in ["", "0", "-1s", "abc", "nan", "inf", "2h", "1e9"] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        let s = |t| parse_size("--max-body", t);
+        assert_eq!(s("4096").unwrap(), 4096);
+        assert_eq!(s("64K").unwrap(), 65536);
+        assert_eq!(s("1MiB").unwrap(), 1 << 20);
+        assert_eq!(s("0").unwrap(), 0);
+        for bad in ["", "x", "1T", "-1", "99999999999G"] {
+            assert!(s(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn status_ranges() {
+        assert_eq!(parse_status_range("200").unwrap(), 200..=200);
+        assert_eq!(parse_status_range("200-399").unwrap(), 200..=399);
+        for bad in ["", "2xx", "399-200", "0", "600", "200-", "-"] {
+            assert!(parse_status_range(bad).is_err(), "{bad}");
+        }
+    }
+}

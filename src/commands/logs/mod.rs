@@ -1,0 +1,582 @@
+//! `fcgi-doctor logs`: read error logs of Apache, nginx, php-fpm and friends,
+//! and turn their FastCGI lines into coded problems with causes and fixes.
+//!
+//! Flow: [`input`] streams candidate entries (bounded memory, most lines never
+//! looked at twice) → [`envelope`] takes each apart → [`classify`] names it with a
+//! registry code → [`correlate`] links symptoms to causes → [`Summary`] counts
+//! problems; the reporter prints it, and each entry as it is found when asked.
+
+pub mod follow;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io;
+
+use serde::Serialize;
+
+use crate::checks::fixes;
+use crate::checks::logs::pattern::Matcher;
+use crate::checks::logs::{classify, correlate};
+use crate::core::finding::{Finding, Severity};
+use crate::core::outcome::Outcome;
+use crate::core::registry::{Class, Code};
+use crate::core::sanitize;
+use crate::core::text::finder;
+use crate::sources::host::Host;
+use crate::sources::logs::envelope::{self, Server};
+use crate::sources::logs::input;
+use crate::sources::logs::time::Timestamp;
+
+/// Validated settings of `logs`.
+#[derive(Debug, Clone)]
+pub struct LogsSettings {
+    pub inputs: Vec<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub min_severity: Severity,
+    pub follow: bool,
+    pub timeline: bool,
+    pub verbose: bool,
+}
+
+/// Told how far the reading of a large input has got (the progress bar on a
+/// terminal). Called from the threads that read parts of one file.
+pub trait Progress: Sync {
+    /// `bytes` of `size` of `input` have been read.
+    fn update(&self, input: &str, size: u64, bytes: u64);
+    /// `input` has been read.
+    fn finish(&self, input: &str);
+}
+
+/// No progress to show.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn update(&self, _: &str, _: u64, _: u64) {}
+    fn finish(&self, _: &str) {}
+}
+
+/// One classified entry: the `--format jsonl` object.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryReport {
+    pub file: String,
+    pub line: u64,
+    pub end_line: u64,
+    pub timestamp: Option<Timestamp>,
+    pub server: &'static str,
+    pub code: &'static str,
+    pub class: Class,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub message: String,
+    /// Line number of the entry this one is a symptom of.
+    pub cause: Option<u64>,
+    /// Code of that entry.
+    pub cause_code: Option<&'static str>,
+    /// The catalogue row whose pattern matched.
+    pub row: Option<&'static str>,
+}
+
+/// Everything seen about one code: the `problems` objects.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub code: &'static str,
+    pub class: Class,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub count: u64,
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+    pub files: BTreeSet<String>,
+    pub example: String,
+    /// `file:line` of the example.
+    pub example_at: String,
+    #[serde(skip)]
+    pub example_file: String,
+    #[serde(skip)]
+    pub example_line: u64,
+    /// The registry's fix, in this host's terms.
+    pub fix: String,
+    /// Codes of the causes this problem followed, with how often.
+    pub caused_by: BTreeMap<&'static str, u64>,
+    /// Entries that had a cause: when all did, this is a symptom.
+    #[serde(skip)]
+    pub with_cause: u64,
+}
+
+impl Problem {
+    pub fn is_symptom(&self) -> bool {
+        self.with_cause == self.count
+    }
+}
+
+/// Per-input counters: the `inputs` objects.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InputReport {
+    pub file: String,
+    pub lines: u64,
+    pub bytes: u64,
+    pub entries: u64,
+    pub errors: Vec<String>,
+}
+
+/// The data of `logs` beside the common JSON keys.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub problems: Vec<Problem>,
+    pub inputs: Vec<InputReport>,
+    /// Entries per class and hour, for --timeline.
+    #[serde(skip)]
+    pub timeline: BTreeMap<(Timestamp, Class), u64>,
+    #[serde(skip)]
+    pub info: Vec<EntryReport>,
+    #[serde(skip)]
+    pub info_count: u64,
+    /// How to show it: `--timeline` and `--verbose`.
+    #[serde(skip)]
+    pub show_timeline: bool,
+    #[serde(skip)]
+    pub verbose: bool,
+}
+
+/// Informational entries kept for --verbose; the rest are counted.
+const MAX_INFO_KEPT: usize = 1000;
+
+impl Summary {
+    /// One finding per problem, for the common `findings` key and the status.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.problems
+            .iter()
+            .map(|p| Finding {
+                code: p.code,
+                class: p.class,
+                severity: p.severity,
+                title: p.title,
+                message: format!(
+                    "{} entr{}{}: {}",
+                    p.count,
+                    if p.count == 1 { "y" } else { "ies" },
+                    match (p.first_seen, p.last_seen) {
+                        (Some(a), Some(b)) if a != b => format!(" from {a} to {b}"),
+                        (Some(a), _) => format!(" at {a}"),
+                        _ => String::new(),
+                    },
+                    p.example
+                ),
+                subject: p.files.iter().cloned().collect::<Vec<_>>().join(", "),
+                fix: p.fix.clone(),
+            })
+            .collect()
+    }
+}
+
+/// What sees each classified entry as it is found.
+pub type EntrySink<'a> = dyn FnMut(&EntryReport) -> io::Result<()> + 'a;
+
+/// Reads every input and classifies it. `on_entry` sees each classified entry
+/// in order as it is found (`--format jsonl` streams from there); when it is
+/// not needed, large files are split between the cores. Fails only when
+/// `on_entry` does (its output is gone).
+pub fn run(
+    settings: &LogsSettings,
+    host: &Host,
+    mut on_entry: Option<&mut EntrySink<'_>>,
+    progress: &dyn Progress,
+) -> io::Result<Outcome<Summary>> {
+    let mut tally = Tally::default();
+    let mut inputs = Vec::new();
+    for spec in &settings.inputs {
+        let report = match on_entry.as_deref_mut() {
+            Some(callback) => scan_stream(settings, spec, &mut tally, callback, progress)?,
+            None => scan_parallel(settings, spec, &mut tally, progress),
+        };
+        inputs.push(report);
+    }
+    let mut summary = tally.into_summary(inputs);
+    summary.show_timeline = settings.timeline;
+    summary.verbose = settings.verbose;
+    Ok(outcome(summary, host))
+}
+
+/// The summary's problems as findings (their fixes in this host's terms), and
+/// the inputs that could not be read as skips.
+fn outcome(mut summary: Summary, host: &Host) -> Outcome<Summary> {
+    for p in summary
+        .problems
+        .iter_mut()
+        .filter(|p| fixes::depends_on_host(&p.fix))
+    {
+        if let std::borrow::Cow::Owned(fix) = fixes::localize(&p.fix, host.services()) {
+            p.fix = fix;
+        }
+    }
+    let mut out = Outcome::new(summary);
+    out.findings = out.data.findings();
+    for input in &out.data.inputs {
+        for e in &input.errors {
+            out.skipped.push(crate::core::outcome::Skip {
+                check: "input",
+                subject: input.file.clone(),
+                description: format!("reading {}", input.file),
+                reason: e.clone(),
+            });
+        }
+    }
+    // Nothing could be read: the check was not done.
+    out.unchecked = out
+        .data
+        .inputs
+        .iter()
+        .all(|i| !i.errors.is_empty() && i.lines == 0);
+    out
+}
+
+/// Reads one input from start to end on this thread.
+fn scan_stream(
+    settings: &LogsSettings,
+    spec: &str,
+    tally: &mut Tally,
+    on_entry: &mut dyn FnMut(&EntryReport) -> io::Result<()>,
+    progress: &dyn Progress,
+) -> io::Result<InputReport> {
+    let mut report = InputReport {
+        file: spec.to_string(),
+        ..InputReport::default()
+    };
+    match input::open(spec) {
+        Err(e) => report.errors.push(e),
+        Ok(opened) => {
+            let watched = Watched::new(progress, spec, opened.size);
+            scan_reader(
+                settings,
+                spec,
+                opened.reader,
+                &watched,
+                tally,
+                &mut report,
+                on_entry,
+            )?;
+        }
+    }
+    Ok(report)
+}
+
+/// The progress of one input, told only for inputs large enough to need it.
+struct Watched<'a> {
+    progress: &'a dyn Progress,
+    input: &'a str,
+    size: Option<u64>,
+}
+
+/// Inputs smaller than this finish before a bar would help.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+impl<'a> Watched<'a> {
+    fn new(progress: &'a dyn Progress, input: &'a str, size: Option<u64>) -> Self {
+        Self {
+            progress,
+            input,
+            size: size.filter(|&s| s >= PROGRESS_MIN_BYTES),
+        }
+    }
+
+    fn update(&self, bytes: u64) {
+        if let Some(size) = self.size {
+            self.progress.update(self.input, size, bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if self.size.is_some() {
+            self.progress.finish(self.input);
+        }
+    }
+}
+
+/// The classification loop over one reader.
+fn scan_reader(
+    settings: &LogsSettings,
+    spec: &str,
+    reader: impl io::Read,
+    progress: &Watched,
+    tally: &mut Tally,
+    report: &mut InputReport,
+    on_entry: &mut dyn FnMut(&EntryReport) -> io::Result<()>,
+) -> io::Result<()> {
+    let matcher = Matcher::get();
+    let mut scanner = input::Scanner::new(reader);
+    let mut correlator = correlate::Correlator::default();
+    loop {
+        let raw = match scanner.next_entry(matcher) {
+            Ok(Some(raw)) => raw,
+            Ok(None) => break,
+            Err(e) => {
+                report.errors.push(format!(
+                    "{spec}: read failed after line {}: {e}",
+                    scanner.lines
+                ));
+                break;
+            }
+        };
+        progress.update(scanner.bytes);
+        let Some(entry) = entry_report(spec, &raw, &mut correlator) else {
+            continue;
+        };
+        if !in_bounds(settings, entry.timestamp) || entry.severity < settings.min_severity {
+            continue;
+        }
+        report.entries += 1;
+        on_entry(&entry)?;
+        tally.record(&entry);
+    }
+    progress.finish();
+    report.lines = scanner.lines;
+    report.bytes = scanner.bytes;
+    Ok(())
+}
+
+/// Files smaller than this are not worth a second thread.
+const PARALLEL_MIN_BYTES: u64 = 32 << 20;
+
+/// Splits a large plain file into one range per core, at line starts, and
+/// scans the ranges on their own threads. Line numbers are fixed up when the
+/// line counts of the earlier ranges are known. A symptom whose cause sits in
+/// the previous range loses that link, once per range boundary at most.
+fn scan_parallel(
+    settings: &LogsSettings,
+    spec: &str,
+    tally: &mut Tally,
+    progress: &dyn Progress,
+) -> InputReport {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let ranges = match input::split_ranges(spec, threads, PARALLEL_MIN_BYTES) {
+        Some(ranges) if ranges.len() > 1 => ranges,
+        _ => {
+            let mut ignore = |_: &EntryReport| Ok(());
+            return scan_stream(settings, spec, tally, &mut ignore, progress).unwrap_or_else(|e| {
+                InputReport {
+                    file: spec.to_string(),
+                    errors: vec![e.to_string()],
+                    ..InputReport::default()
+                }
+            });
+        }
+    };
+    let parts: Vec<(Tally, InputReport)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, end))| {
+                scope.spawn(move || {
+                    let mut part = Tally::default();
+                    let mut report = InputReport {
+                        file: spec.to_string(),
+                        ..InputReport::default()
+                    };
+                    match input::open_range(spec, start, end) {
+                        Err(e) => report.errors.push(e),
+                        Ok(reader) => {
+                            // The first part speaks for the whole file.
+                            let size = (i == 0).then_some(end - start);
+                            let watched = Watched::new(progress, spec, size);
+                            let mut ignore = |_: &EntryReport| Ok(());
+                            if let Err(e) = scan_reader(
+                                settings,
+                                spec,
+                                reader,
+                                &watched,
+                                &mut part,
+                                &mut report,
+                                &mut ignore,
+                            ) {
+                                report.errors.push(e.to_string());
+                            }
+                        }
+                    }
+                    (part, report)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan thread"))
+            .collect()
+    });
+    let mut report = InputReport {
+        file: spec.to_string(),
+        ..InputReport::default()
+    };
+    for (part, r) in parts {
+        tally.merge(part, report.lines);
+        report.lines += r.lines;
+        report.bytes += r.bytes;
+        report.entries += r.entries;
+        report.errors.extend(r.errors);
+    }
+    report
+}
+
+/// Counts being built: problems by code, the timeline, informational entries.
+#[derive(Default)]
+struct Tally {
+    problems: HashMap<&'static str, Problem>,
+    timeline: BTreeMap<(Timestamp, Class), u64>,
+    info: Vec<EntryReport>,
+    info_count: u64,
+}
+
+impl Tally {
+    fn record(&mut self, e: &EntryReport) {
+        if let Some(ts) = e.timestamp {
+            *self.timeline.entry((ts.hour(), e.class)).or_default() += 1;
+        }
+        if e.severity == Severity::Info {
+            self.info_count += 1;
+            if self.info.len() < MAX_INFO_KEPT {
+                self.info.push(e.clone());
+            }
+        }
+        let p = self.problems.entry(e.code).or_insert_with(|| Problem {
+            code: e.code,
+            class: e.class,
+            severity: e.severity,
+            title: e.title,
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            files: BTreeSet::new(),
+            example: sanitize::escape(&sanitize::truncate(&e.message, 300)).into_owned(),
+            example_at: String::new(),
+            example_file: e.file.clone(),
+            example_line: e.line,
+            fix: crate::core::registry::lookup(e.code)
+                .map_or("", |c| c.fix)
+                .to_string(),
+            caused_by: BTreeMap::new(),
+            with_cause: 0,
+        });
+        p.count += 1;
+        if let Some(ts) = e.timestamp {
+            p.first_seen = Some(p.first_seen.map_or(ts, |f| f.min(ts)));
+            p.last_seen = Some(p.last_seen.map_or(ts, |l| l.max(ts)));
+        }
+        if !p.files.contains(&e.file) {
+            p.files.insert(e.file.clone());
+        }
+        if let Some(cause) = e.cause_code {
+            p.with_cause += 1;
+            *p.caused_by.entry(cause).or_default() += 1;
+        }
+    }
+
+    /// Adds a later range's counts; its line numbers start after `line_offset`.
+    fn merge(&mut self, other: Tally, line_offset: u64) {
+        for ((t, c), n) in other.timeline {
+            *self.timeline.entry((t, c)).or_default() += n;
+        }
+        self.info_count += other.info_count;
+        for mut e in other.info {
+            if self.info.len() >= MAX_INFO_KEPT {
+                break;
+            }
+            e.line += line_offset;
+            e.end_line += line_offset;
+            self.info.push(e);
+        }
+        for (code, mut theirs) in other.problems {
+            theirs.example_line += line_offset;
+            match self.problems.get_mut(code) {
+                None => {
+                    self.problems.insert(code, theirs);
+                }
+                Some(mine) => {
+                    mine.count += theirs.count;
+                    mine.with_cause += theirs.with_cause;
+                    mine.first_seen = match (mine.first_seen, theirs.first_seen) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    mine.last_seen = mine.last_seen.max(theirs.last_seen);
+                    mine.files.extend(theirs.files);
+                    for (c, n) in theirs.caused_by {
+                        *mine.caused_by.entry(c).or_default() += n;
+                    }
+                }
+            }
+        }
+    }
+
+    fn into_summary(self, inputs: Vec<InputReport>) -> Summary {
+        let mut list: Vec<Problem> = self.problems.into_values().collect();
+        for p in &mut list {
+            p.example_at = format!("{}:{}", p.example_file, p.example_line);
+        }
+        // Causes before their symptoms, then the most severe and most frequent.
+        list.sort_by(|a, b| {
+            a.is_symptom()
+                .cmp(&b.is_symptom())
+                .then(b.severity.cmp(&a.severity))
+                .then(b.count.cmp(&a.count))
+                .then(a.code.cmp(b.code))
+        });
+        Summary {
+            problems: list,
+            inputs,
+            timeline: self.timeline,
+            info: self.info,
+            info_count: self.info_count,
+            show_timeline: false,
+            verbose: false,
+        }
+    }
+}
+
+/// Classifies a raw entry; None when it is not about FastCGI.
+pub fn entry_report(
+    file: &str,
+    raw: &input::RawEntry,
+    correlator: &mut correlate::Correlator,
+) -> Option<EntryReport> {
+    // nginx says `upstream: "http://` (or uwsgi, scgi) for other upstreams: such
+    // a line is not about FastCGI, and saying so early is cheap.
+    if let Some(at) = finder!(b", upstream: \"").find(raw.first.as_bytes()) {
+        if !raw.first[at + 13..].starts_with("fastcgi://") {
+            return None;
+        }
+    }
+    let env = envelope::parse(&raw.first);
+    let body = if raw.continuation.is_empty() {
+        std::borrow::Cow::Borrowed(env.message)
+    } else {
+        std::borrow::Cow::Owned(format!("{}\n{}", env.message, raw.continuation.join("\n")))
+    };
+    let classified = classify::classify(&env, &body)?;
+    let code: &'static Code = classified.code;
+    let cause = correlator.observe(raw.line, &env, code);
+    Some(EntryReport {
+        file: file.to_string(),
+        line: raw.line,
+        end_line: raw.end_line,
+        timestamp: env.timestamp,
+        server: env.server.unwrap_or(Server::Unknown).as_str(),
+        code: code.id,
+        class: code.class,
+        severity: code.severity,
+        title: code.title,
+        message: sanitize::escape_keep_lines(&sanitize::truncate(&body, 2000)).into_owned(),
+        cause: cause.map(|(line, _)| line),
+        cause_code: cause.map(|(_, code)| code.id),
+        row: classified.row,
+    })
+}
+
+fn in_bounds(settings: &LogsSettings, ts: Option<Timestamp>) -> bool {
+    if settings.since.is_none() && settings.until.is_none() {
+        return true;
+    }
+    let Some(ts) = ts else {
+        return false;
+    };
+    settings.since.is_none_or(|s| ts >= s) && settings.until.is_none_or(|u| ts <= u)
+}

@@ -1,0 +1,264 @@
+//! `fcgi-doctor probe`: connect, ask FCGI_GET_VALUES, send one Responder request,
+//! and diagnose every way that fails.
+
+pub mod request;
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::checks::connect_failure::{self, Connector};
+use crate::checks::fixes;
+use crate::checks::response::{self, BodyMatch, Expectations, ResponseReport};
+use crate::core::error::{Error, Result};
+use crate::core::finding::Finding;
+use crate::core::outcome::Outcome;
+use crate::core::registry::codes;
+use crate::fcgi::{self, RecordType, Role};
+use crate::net::as_user::Identity;
+use crate::net::connect::{self, ConnectError};
+use crate::net::exchange::{self, ValuesOutcome, REQUEST_ID};
+use crate::net::target::Target;
+use crate::sources::host::Host;
+use crate::sources::webuser::{Credentials, WebUser};
+use request::RequestSpec;
+
+/// Everything `probe` needs, validated.
+#[derive(Debug)]
+pub struct ProbeSettings {
+    pub target: Target,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub request: RequestSpec,
+    pub expect_status: Option<RangeInclusive<u16>>,
+    pub expect_body: Option<BodyMatch>,
+    pub max_body: usize,
+    pub get_values: bool,
+    /// Connect as this user (`--as-user`), as the web server would.
+    pub as_user: Option<WebUser>,
+}
+
+/// Longest time FCGI_GET_VALUES may take; it must leave time for the request.
+const GET_VALUES_BUDGET: Duration = Duration::from_secs(1);
+/// Least time to wait for the reset that says a peer closed before the request
+/// reached it (twice the connect time when that is longer: one round trip).
+const RESET_GRACE: Duration = Duration::from_millis(10);
+
+/// The probe's own data, beside the common JSON keys.
+#[derive(Debug, Serialize)]
+pub struct ProbeReport {
+    pub target: String,
+    /// The address that answered (a name may resolve to several).
+    pub peer: Option<String>,
+    /// Connections opened: 1 when the request followed FCGI_GET_VALUES on its
+    /// connection, 2 when the backend closed that one, 0 when none was made.
+    pub connections: u32,
+    pub timings_ms: Timings,
+    /// The FCGI_GET_VALUES answer, or null.
+    pub values: Option<BTreeMap<String, String>>,
+    pub request: RequestReport,
+    pub response: Option<ResponseReport>,
+}
+
+/// Phase durations in milliseconds; null for a phase that did not happen.
+#[derive(Debug, Default, Serialize)]
+pub struct Timings {
+    /// Establishing the first connection.
+    pub connect: Option<f64>,
+    /// The FCGI_GET_VALUES round trip.
+    pub get_values: Option<f64>,
+    /// From sending the request to the first byte of the answer.
+    pub first_byte: Option<f64>,
+    /// The whole probe.
+    pub total: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestReport {
+    #[serde(serialize_with = "pairs_as_object")]
+    pub params: Vec<(String, String)>,
+    pub body_bytes: usize,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Runs the probe: one connection at a time, each wait bounded by poll(2).
+/// Fails only when `--as-user` could not be acted on.
+pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>> {
+    let mut probe = Probe {
+        settings,
+        host,
+        identity: settings.as_user.as_ref().map(Identity::from),
+        started: Instant::now(),
+        out: Outcome::new(ProbeReport {
+            target: settings.target.to_string(),
+            peer: None,
+            connections: 0,
+            timings_ms: Timings::default(),
+            values: None,
+            request: RequestReport {
+                params: settings.request.params.clone(),
+                body_bytes: settings.request.body.len(),
+            },
+            response: None,
+        }),
+    };
+    probe.run()?;
+    probe.out.data.timings_ms.total = ms(probe.started.elapsed());
+    fixes::localize_all(&mut probe.out.findings, host);
+    Ok(probe.out)
+}
+
+/// One run of the probe and what it has seen so far.
+struct Probe<'a> {
+    settings: &'a ProbeSettings,
+    host: &'a Host,
+    identity: Option<Identity>,
+    started: Instant,
+    out: Outcome<ProbeReport>,
+}
+
+impl Probe<'_> {
+    fn run(&mut self) -> Result<()> {
+        let settings = self.settings;
+        let deadline = self.started + settings.timeout;
+        let subject = settings.target.to_string();
+        let request = encode_request(&settings.request);
+        let Some(mut conn) = self.open(deadline)? else {
+            return Ok(());
+        };
+        let connected = self.started.elapsed();
+        self.out.data.timings_ms.connect = Some(ms(connected));
+        self.out.data.peer = Some(conn.peer.clone());
+
+        // The request follows on the connection that answered FCGI_GET_VALUES,
+        // as the spec allows and php-fpm (since PHP bug #76922 was fixed in 2023;
+        // 8.2.31 here) and flup serve it: one connection, one worker woken. Older
+        // php-fpm closes that connection after its answer; the request then takes
+        // a new one.
+        let mut reused = false;
+        if settings.get_values {
+            let values_started = Instant::now();
+            let budget = deadline.min(values_started + GET_VALUES_BUDGET.min(settings.timeout / 2));
+            let answer = exchange::get_values(&mut *conn.stream, budget);
+            self.out.data.timings_ms.get_values = Some(ms(values_started.elapsed()));
+            match answer.outcome {
+                ValuesOutcome::Values(pairs) => {
+                    self.out.data.values = Some(pairs.into_iter().collect())
+                }
+                ValuesOutcome::Rejected => self.out.findings.push(Finding::new(
+                    &codes::GET_VALUES_REJECTED,
+                    &subject,
+                    "the backend answered FCGI_UNKNOWN_TYPE",
+                )),
+                ValuesOutcome::NoAnswer(why) => self.out.findings.push(Finding::new(
+                    &codes::GET_VALUES_UNANSWERED,
+                    &subject,
+                    why,
+                )),
+            }
+            reused = answer.reusable && connect::quiet(conn.stream.as_fd());
+            if !reused {
+                let Some(fresh) = self.open(deadline)? else {
+                    return Ok(());
+                };
+                conn = fresh;
+            }
+        }
+
+        let mut ex = exchange::run(&mut *conn.stream, &request, deadline, settings.max_body);
+        // The closing of an old php-fpm can cross the request: if the request was
+        // provably never read, it is sent once more on a new connection.
+        if reused {
+            let reset_wait = deadline.min(Instant::now() + RESET_GRACE.max(connected * 2));
+            if exchange::left_unread(&ex, &*conn.stream, reset_wait) {
+                let Some(mut fresh) = self.open(deadline)? else {
+                    return Ok(());
+                };
+                ex = exchange::run(&mut *fresh.stream, &request, deadline, settings.max_body);
+            }
+        }
+        self.out.data.timings_ms.first_byte = ex.first_byte.map(ms);
+        let expect = Expectations {
+            status: settings.expect_status.as_ref(),
+            body: settings.expect_body.as_ref(),
+            script_chosen: settings.request.script_chosen,
+            fpm_ping: settings.request.fpm_ping,
+            script_filename: settings.request.param("SCRIPT_FILENAME"),
+        };
+        let (findings, response) = response::diagnose(&ex, &expect, &subject);
+        self.out.findings.extend(findings);
+        self.out.data.response = response;
+        Ok(())
+    }
+
+    /// Opens one more connection and counts it; a failure becomes the finding
+    /// that explains it.
+    fn open(&mut self, deadline: Instant) -> Result<Option<connect::Connection>> {
+        let settings = self.settings;
+        let error = match connect::connect(
+            &settings.target,
+            settings.connect_timeout,
+            deadline,
+            self.identity.as_ref(),
+        ) {
+            Ok(conn) => {
+                self.out.data.connections += 1;
+                return Ok(Some(conn));
+            }
+            Err(e) => e,
+        };
+        if let ConnectError::AsUser(why) = &error {
+            let name = self.identity.as_ref().map_or("?", |i| i.name.as_str());
+            return Err(Error::usage(format!("--as-user {name}: {why}")));
+        }
+        // The kernel checked the permissions of whoever connected.
+        let (name, creds) = match &settings.as_user {
+            Some(user) => (user.name.clone(), user.credentials()),
+            None => {
+                let creds = Credentials::current();
+                (crate::sources::nss::user_name(creds.uid), creds)
+            }
+        };
+        let who = Connector {
+            name: &name,
+            creds: &creds,
+        };
+        if let Some(finding) =
+            connect_failure::explain(&settings.target, &error, &who, self.host.paths())
+        {
+            self.out.findings.push(finding);
+        }
+        Ok(None)
+    }
+}
+
+/// BEGIN_REQUEST (Responder, no KEEP_CONN: the probe closes), PARAMS, STDIN.
+fn encode_request(request: &RequestSpec) -> Vec<u8> {
+    let mut out = Vec::new();
+    fcgi::encode_begin_request(&mut out, REQUEST_ID, Role::Responder, 0);
+    // Parameter values were checked for NULs and the body bounded, so the only
+    // encode error (a length over 2^31) cannot happen.
+    let params = fcgi::encode_pairs(&request.params).expect("params fit 2^31 bytes");
+    fcgi::encode_stream(&mut out, RecordType::Params, REQUEST_ID, &params);
+    fcgi::encode_stream(&mut out, RecordType::Stdin, REQUEST_ID, &request.body);
+    out
+}
+
+/// Writes name-value pairs as a JSON object in their original order (parameter
+/// names are unique once `--param` overrides are applied).
+fn pairs_as_object<S: serde::Serializer>(
+    pairs: &[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (name, value) in pairs {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
+}

@@ -1,0 +1,99 @@
+//! Human rendering of a probe: one line per phase, then the response.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use super::OutputSettings;
+use crate::commands::probe::ProbeReport;
+use crate::core::sanitize;
+
+/// Header lines shown; the JSON output has them all.
+const MAX_HEADERS: usize = 12;
+
+pub fn render(out: &mut dyn Write, r: &ProbeReport, _: &OutputSettings) -> io::Result<()> {
+    let label = |s: &str| format!("  {:<11}", s).bold();
+    writeln!(out, "{} {}", "probe".bold(), sanitize::escape(&r.target))?;
+    let t = &r.timings_ms;
+    if let Some(peer) = r.peer.as_deref().filter(|p| *p != r.target) {
+        writeln!(out, "{}{}", label("peer"), peer)?;
+    }
+    let phase = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2} ms"));
+    writeln!(
+        out,
+        "{}connect {}  get_values {}  first byte {}  total {:.2} ms",
+        label("timings"),
+        phase(t.connect),
+        phase(t.get_values),
+        phase(t.first_byte),
+        t.total
+    )?;
+    if let Some(values) = &r.values {
+        let shown: Vec<String> = values
+            .iter()
+            .map(|(k, v)| format!("{}={}", sanitize::escape(k), sanitize::escape(v)))
+            .collect();
+        let text = if shown.is_empty() {
+            "(empty answer)".to_string()
+        } else {
+            shown.join(" ")
+        };
+        writeln!(out, "{}{}", label("values"), text)?;
+    }
+    let Some(resp) = &r.response else {
+        return Ok(());
+    };
+    let status = resp
+        .status
+        .map_or("unreadable".to_string(), |s| s.to_string());
+    let end = match (&resp.protocol_status, resp.app_status) {
+        (Some(p), Some(a)) => format!("{p}, app status {a}"),
+        _ => "no FCGI_END_REQUEST".to_string(),
+    };
+    writeln!(out, "{}{status} ({end})", label("status"))?;
+    for (i, (name, value)) in resp.headers.iter().take(MAX_HEADERS).enumerate() {
+        let l = if i == 0 { label("headers") } else { label("") };
+        writeln!(
+            out,
+            "{l}{}: {}",
+            sanitize::escape(name),
+            sanitize::escape(value)
+        )?;
+    }
+    if resp.headers.len() > MAX_HEADERS {
+        writeln!(
+            out,
+            "{}… {} more",
+            label(""),
+            resp.headers.len() - MAX_HEADERS
+        )?;
+    }
+    let preview =
+        sanitize::escape(&sanitize::truncate(resp.body_preview.trim_end(), 120)).into_owned();
+    let truncated = if resp.body_truncated {
+        " (more than --max-body: counted, not kept)"
+    } else {
+        ""
+    };
+    if resp.body_bytes == 0 {
+        writeln!(out, "{}0 bytes", label("body"))?;
+    } else {
+        writeln!(
+            out,
+            "{}{} bytes{truncated}: {preview}",
+            label("body"),
+            resp.body_bytes
+        )?;
+    }
+    if resp.stderr_bytes > 0 {
+        for (i, line) in resp.stderr.lines().take(10).enumerate() {
+            let l = if i == 0 { label("stderr") } else { label("") };
+            writeln!(
+                out,
+                "{l}{}",
+                sanitize::escape(&sanitize::truncate(line, 200))
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Just enough of php-fpm's configuration to judge a pool: where it listens,
+//! who may connect, and how many workers it may have. Read from the file a
+//! master names in its title, `php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)`,
+//! under the host's [`ConfigRoot`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::files::ConfigRoot;
+
+/// One `[pool]` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Pool {
+    pub name: String,
+    pub listen: Option<String>,
+    pub allowed_clients: Option<String>,
+    pub pm: Option<String>,
+    pub max_children: Option<u32>,
+    pub user: Option<String>,
+    /// The file the section is in.
+    pub file: PathBuf,
+}
+
+/// Every pool of one master's configuration, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct FpmConfig {
+    pub pools: Vec<Pool>,
+}
+
+impl FpmConfig {
+    /// The pool that listens on `address`, as written in `listen =` (a path,
+    /// or `host:port`, or a bare port).
+    pub fn pool_listening_on(&self, address: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| {
+            p.listen.as_deref().is_some_and(|l| {
+                l == address
+                    || address
+                        .rsplit_once(':')
+                        .is_some_and(|(_, port)| l == port || l.ends_with(&format!(":{port}")))
+            })
+        })
+    }
+}
+
+/// The configuration path in a master's title.
+pub fn path_from_title(title: &str) -> Option<PathBuf> {
+    let rest = title.strip_prefix("php-fpm: master process (")?;
+    Some(PathBuf::from(rest.strip_suffix(')')?))
+}
+
+/// Reads a configuration (a path on the host, read under `root`) and the files
+/// it includes (one level of `*` globbing in the file name, as Debian's
+/// `include=/etc/php/8.2/fpm/pool.d/*.conf`). Pools name their files as the
+/// host does.
+pub fn load(root: &ConfigRoot, path: &Path) -> FpmConfig {
+    let mut config = FpmConfig::default();
+    let mut pools: BTreeMap<String, usize> = BTreeMap::new();
+    let mut visited = BTreeSet::new();
+    read_file(root, path, &mut config, &mut pools, &mut visited, 0);
+    config
+}
+
+fn read_file(
+    root: &ConfigRoot,
+    path: &Path,
+    config: &mut FpmConfig,
+    index: &mut BTreeMap<String, usize>,
+    visited: &mut BTreeSet<PathBuf>,
+    depth: u8,
+) {
+    // Bounded: a file is read once, and includes nest at most four deep, so
+    // configurations that include each other end.
+    if depth > 4 || !visited.insert(path.to_path_buf()) {
+        return;
+    }
+    let Some(text) = read_bounded(&root.file(path)) else {
+        return;
+    };
+    let mut section: Option<usize> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let name = name.trim();
+            section = if name == "global" {
+                None
+            } else {
+                let i = *index.entry(name.to_string()).or_insert_with(|| {
+                    config.pools.push(Pool {
+                        name: name.to_string(),
+                        file: path.to_path_buf(),
+                        ..Pool::default()
+                    });
+                    config.pools.len() - 1
+                });
+                Some(i)
+            };
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        let value = value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+            .to_string();
+        if key == "include" {
+            for file in expand_include(root, path, &value) {
+                read_file(root, &file, config, index, visited, depth + 1);
+            }
+            section = None;
+            continue;
+        }
+        let Some(pool) = section.and_then(|i| config.pools.get_mut(i)) else {
+            continue;
+        };
+        let value = value.replace("$pool", &pool.name);
+        match key {
+            "listen" => pool.listen = Some(value),
+            "listen.allowed_clients" => pool.allowed_clients = Some(value),
+            "pm" => pool.pm = Some(value),
+            "pm.max_children" => pool.max_children = value.parse().ok(),
+            "user" => pool.user = Some(value),
+            _ => {}
+        }
+    }
+}
+
+fn read_bounded(path: &Path) -> Option<String> {
+    super::files::read_regular_text(path, 4 * 1024 * 1024).ok()
+}
+
+/// The files an `include =` names, as host paths.
+fn expand_include(root: &ConfigRoot, config: &Path, pattern: &str) -> Vec<PathBuf> {
+    let pattern = Path::new(pattern);
+    let pattern = if pattern.is_absolute() {
+        pattern.to_path_buf()
+    } else {
+        config.parent().unwrap_or(Path::new("/")).join(pattern)
+    };
+    let (Some(dir), Some(name)) = (
+        pattern.parent(),
+        pattern.file_name().and_then(|n| n.to_str()),
+    ) else {
+        return Vec::new();
+    };
+    let Some((prefix, suffix)) = name.split_once('*') else {
+        return vec![pattern.clone()];
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.file(dir))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let n = e.file_name();
+            let n = n.to_str()?;
+            (n.len() >= prefix.len() + suffix.len() && n.starts_with(prefix) && n.ends_with(suffix))
+                .then(|| dir.join(n))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_title_names_the_config() {
+        assert_eq!(
+            path_from_title("php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"),
+            Some(PathBuf::from("/etc/php/8.2/fpm/php-fpm.conf"))
+        );
+        assert_eq!(path_from_title("php-fpm: pool www"), None);
+    }
+
+    #[test]
+    fn pools_are_read_through_globbed_includes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("pool.d")).unwrap();
+        std::fs::write(
+            d.join("php-fpm.conf"),
+            format!(
+                "[global]\npid = /run/x.pid\ninclude={}/pool.d/*.conf\n",
+                d.display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("pool.d/www.conf"),
+            "[www]\nuser = www-data\nlisten = /run/php/$pool.sock ; comment\n\
+             pm = dynamic\npm.max_children = 5\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("pool.d/api.conf"),
+            "[api]\nlisten = 0.0.0.0:9001\nlisten.allowed_clients = 10.0.0.5\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("pool.d/README"), "[ignored]\n").unwrap();
+        let config = load(&ConfigRoot::default(), &d.join("php-fpm.conf"));
+        assert_eq!(config.pools.len(), 2);
+        let www = config.pools.iter().find(|p| p.name == "www").unwrap();
+        assert_eq!(www.listen.as_deref(), Some("/run/php/www.sock"));
+        assert_eq!(www.max_children, Some(5));
+        assert_eq!(www.pm.as_deref(), Some("dynamic"));
+        let api = config.pools.iter().find(|p| p.name == "api").unwrap();
+        assert_eq!(api.allowed_clients.as_deref(), Some("10.0.0.5"));
+    }
+
+    #[test]
+    fn the_pool_behind_an_address_is_found_under_the_config_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = ConfigRoot(dir.path().to_path_buf());
+        std::fs::create_dir_all(dir.path().join("etc/php/fpm/pool.d")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/php/fpm/php-fpm.conf"),
+            "include=pool.d/*.conf\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("etc/php/fpm/pool.d/www.conf"),
+            "[www]\nlisten = /run/php/www.sock\n[api]\nlisten = 9001\n",
+        )
+        .unwrap();
+        let config = load(&root, Path::new("/etc/php/fpm/php-fpm.conf"));
+        let www = config.pool_listening_on("/run/php/www.sock").unwrap();
+        assert_eq!(www.name, "www");
+        assert_eq!(www.file, Path::new("/etc/php/fpm/pool.d/www.conf"));
+        assert_eq!(
+            config.pool_listening_on("0.0.0.0:9001").unwrap().name,
+            "api"
+        );
+        assert!(config.pool_listening_on("/run/other.sock").is_none());
+    }
+
+    #[test]
+    fn a_config_that_includes_itself_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("loop.conf");
+        std::fs::write(
+            &conf,
+            format!("include={}\n[a]\npm = static\n", conf.display()),
+        )
+        .unwrap();
+        let config = load(&ConfigRoot::default(), &conf);
+        assert_eq!(config.pools.len(), 1);
+    }
+}

@@ -1,0 +1,142 @@
+//! The host one run looks at: its `/proc`, where its configuration lives, its
+//! process table, its web user, its services and php-fpm configurations. Each
+//! is read at most once, when a check first asks, and shared by every check of
+//! the run: `doctor` runs `socket`, `ps` and `probe` on one `Host` and they see
+//! one process table and one web user.
+//!
+//! [`Host::from_env`] is this host, unless the test harness points the run at
+//! a fixture with `FCGI_DOCTOR_TEST_PROC` (a `/proc` laid out by
+//! [`super::fixture`]) and `FCGI_DOCTOR_TEST_CONFIG` (a configuration root).
+//! They are no options of the command line, and change nothing but where
+//! facts are read from.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::files::ConfigRoot;
+use super::fpmconf::{self, FpmConfig, Pool};
+use super::processes::{Process, Snapshot};
+use super::procfs::ProcFs;
+use super::services::Services;
+use super::webuser::{self, WebUser};
+use crate::net::path::{Live, PathFacts};
+
+/// The environment variable naming a fixture `/proc` (tests only).
+pub const TEST_PROC_ENV: &str = "FCGI_DOCTOR_TEST_PROC";
+/// The environment variable naming a fixture configuration root (tests only).
+pub const TEST_CONFIG_ENV: &str = "FCGI_DOCTOR_TEST_CONFIG";
+
+pub struct Host {
+    proc: ProcFs,
+    config: ConfigRoot,
+    given_web_user: Option<WebUser>,
+    snapshot: OnceLock<Result<Snapshot, String>>,
+    web_user: OnceLock<Option<WebUser>>,
+    services: OnceLock<Services>,
+    fpm_configs: Mutex<HashMap<PathBuf, Arc<FpmConfig>>>,
+}
+
+impl Host {
+    pub fn new(proc: ProcFs, config: ConfigRoot) -> Self {
+        Self {
+            proc,
+            config,
+            given_web_user: None,
+            snapshot: OnceLock::new(),
+            web_user: OnceLock::new(),
+            services: OnceLock::new(),
+            fpm_configs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// This host, or the fixture the test harness names.
+    pub fn from_env() -> Self {
+        let proc = std::env::var_os(TEST_PROC_ENV)
+            .map_or_else(ProcFs::live, |root| ProcFs::recorded(PathBuf::from(root)));
+        let config = std::env::var_os(TEST_CONFIG_ENV)
+            .map_or_else(ConfigRoot::default, |root| ConfigRoot(PathBuf::from(root)));
+        Self::new(proc, config)
+    }
+
+    /// The web user, given (`--web-user`) rather than detected.
+    pub fn with_web_user(mut self, user: WebUser) -> Self {
+        self.given_web_user = Some(user);
+        self
+    }
+
+    /// A process table taken elsewhere (`ps --watch` ends with one), used
+    /// instead of taking one. False when one was taken already.
+    pub fn install_snapshot(&self, snapshot: Snapshot) -> bool {
+        self.snapshot.set(Ok(snapshot)).is_ok()
+    }
+
+    pub fn proc(&self) -> &ProcFs {
+        &self.proc
+    }
+
+    pub fn config(&self) -> &ConfigRoot {
+        &self.config
+    }
+
+    /// What checks may ask about paths: this host's filesystem.
+    pub fn paths(&self) -> &'static dyn PathFacts {
+        &Live
+    }
+
+    /// The process table, taken on first use; the error says why it could not
+    /// be read (no `/proc`).
+    pub fn snapshot(&self) -> Result<&Snapshot, &str> {
+        self.snapshot
+            .get_or_init(|| {
+                Snapshot::take(&self.proc).map_err(|e| {
+                    format!(
+                        "cannot read the process table under {}: {e}",
+                        self.proc.root().display()
+                    )
+                })
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The web user: given, else the user of the running web server's
+    /// workers, else the configured one, else the distribution's default
+    /// (marked `guessed`); None when there is none of these.
+    pub fn web_user(&self) -> Option<&WebUser> {
+        if let Some(user) = &self.given_web_user {
+            return Some(user);
+        }
+        self.web_user
+            .get_or_init(|| webuser::detect(self.snapshot().ok(), &self.config))
+            .as_ref()
+    }
+
+    /// The init system and the installed php-fpm, for fix texts.
+    pub fn services(&self) -> &Services {
+        self.services.get_or_init(|| Services::detect(&self.config))
+    }
+
+    /// The configuration of the php-fpm master that `p` is or serves, read
+    /// once per file.
+    pub fn fpm_config(&self, snapshot: &Snapshot, p: &Process) -> Option<Arc<FpmConfig>> {
+        let path = snapshot.fpm_config_path(p)?;
+        Some(self.fpm_config_at(&path))
+    }
+
+    /// The php-fpm configuration at `path` (a path on the host), read once.
+    pub fn fpm_config_at(&self, path: &Path) -> Arc<FpmConfig> {
+        let mut cache = self.fpm_configs.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(path.to_path_buf())
+            .or_insert_with(|| Arc::new(fpmconf::load(&self.config, path)))
+            .clone()
+    }
+
+    /// The php-fpm pool of `p`'s master whose `listen =` is `address`.
+    pub fn fpm_pool(&self, snapshot: &Snapshot, p: &Process, address: &str) -> Option<Pool> {
+        self.fpm_config(snapshot, p)?
+            .pool_listening_on(address)
+            .cloned()
+    }
+}
