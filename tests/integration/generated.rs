@@ -71,6 +71,21 @@ fn man_pages_and_completions_match_the_cli() {
     );
 }
 
+/// The catalogue tables are generated from catalogue/messages.md, the one
+/// place a message row is edited.
+#[test]
+fn catalogue_tables_match_the_message_catalogue() {
+    let status = std::process::Command::new("python3")
+        .arg(root().join("scripts/gen-log-catalogue"))
+        .arg("--check")
+        .status()
+        .expect("python3 runs the generator");
+    assert!(
+        status.success(),
+        "the catalogue tables drifted from catalogue/messages.md: run scripts/gen-log-catalogue"
+    );
+}
+
 #[test]
 fn man_page_documents_exit_status() {
     let (_, page) = &man_pages()[0];
