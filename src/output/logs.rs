@@ -82,13 +82,14 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
         writeln!(out, "\n{table}")?;
     }
     for p in &problems {
+        let prefix = p.severity.as_str().len() + p.code.len() + 2;
+        let title = format!("{} ({}×)", p.title, p.count);
         writeln!(
             out,
-            "\n{} {} {} ({}×)",
+            "\n{} {} {}",
             severity_label(p.severity),
             p.code.bold(),
-            p.title,
-            p.count
+            text::after_label(&title, prefix, width)
         )?;
         let files: Vec<&str> = p.files.iter().map(String::as_str).collect();
         let when = match (p.first_seen, p.last_seen) {
@@ -96,25 +97,23 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
             (Some(a), _) => format!("at {a}"),
             _ => "undated".to_string(),
         };
-        writeln!(
-            out,
-            "  seen {when} in {}",
-            sanitize::escape(&files.join(", "))
-        )?;
+        let seen = format!("seen {when} in {}", sanitize::escape(&files.join(", ")));
+        writeln!(out, "{}", text::wrap(&seen, width, 2, 7))?;
         if !p.caused_by.is_empty() {
             let causes: Vec<String> = p
                 .caused_by
                 .iter()
                 .map(|(code, n)| format!("{code} ({n} of {})", p.count))
                 .collect();
-            writeln!(out, "  follows {}: fix that first", causes.join(", "))?;
+            let follows = format!("follows {}: fix that first", causes.join(", "));
+            writeln!(out, "{}", text::wrap(&follows, width, 2, 10))?;
         }
-        writeln!(
-            out,
-            "  example {}: {}",
+        let example = format!(
+            "example {}: {}",
             sanitize::escape(&p.example_at),
             sanitize::escape(&sanitize::truncate(&p.example, 240))
-        )?;
+        );
+        writeln!(out, "{}", text::wrap(&example, width, 2, 10))?;
         if p.is_symptom() {
             writeln!(
                 out,

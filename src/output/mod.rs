@@ -330,12 +330,13 @@ impl<'a> Human<'a> {
 /// One finding: the label line, the message, the fix with a hanging indent,
 /// and where to read more.
 pub fn write_finding(out: &mut dyn Write, f: &Finding, width: usize) -> io::Result<()> {
+    let prefix = f.severity.as_str().len() + f.code.len() + 2;
     writeln!(
         out,
         "\n{} {} {}",
         severity_label(f.severity),
         f.code.bold(),
-        f.title
+        text::after_label(f.title, prefix, width)
     )?;
     writeln!(
         out,
@@ -345,4 +346,183 @@ pub fn write_finding(out: &mut dyn Write, f: &Finding, width: usize) -> io::Resu
     let fix = text::wrap(&sanitize::escape(&f.fix), width, 7, 7);
     writeln!(out, "  {} {}", "fix:".bold(), &fix[7..])?;
     writeln!(out, "  {} fcgi-doctor explain {}", "more:".dimmed(), f.code)
+}
+
+#[cfg(test)]
+mod tests {
+    //! `doctor`, `spawn` and the load mode are plain calls into checks that
+    //! return data: here `socket`, `ps` and `probe` run on one `Host` and one
+    //! reporter merges them.
+
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::commands::probe::request::{self, RequestOptions};
+    use crate::commands::probe::ProbeSettings;
+    use crate::commands::ps::PsSettings;
+    use crate::commands::socket::SocketSettings;
+    use crate::commands::{probe, ps, socket};
+    use crate::fcgi::{self, Decoded, EndRequest, ProtocolStatus, RecordType};
+    use crate::net::target::Target;
+    use crate::sources::files::ConfigRoot;
+    use crate::sources::fixture::{FakeProc, Proc};
+    use crate::sources::host::Host;
+    use crate::sources::procfs::ProcFs;
+    use crate::sources::webuser;
+
+    /// Answers one request on `listener` with a 200 and "ok". Connections
+    /// that close without a request (`socket` connecting to see who listens)
+    /// are let go.
+    fn answer_once(listener: UnixListener) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            let mut conn = loop {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Read up to the empty STDIN record that ends the request.
+                let complete = 'request: loop {
+                    let n = conn.read(&mut chunk).unwrap_or(0);
+                    if n == 0 {
+                        break false;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Ok(Decoded::Record(record, used)) = fcgi::decode(&buf) {
+                        let end = record.header.record_type == RecordType::Stdin
+                            && record.content.is_empty();
+                        buf.drain(..used);
+                        if end {
+                            break 'request true;
+                        }
+                    }
+                };
+                if complete {
+                    break conn;
+                }
+            };
+            let mut out = Vec::new();
+            let body = b"Status: 200 OK\r\nContent-type: text/plain\r\n\r\nok";
+            fcgi::encode_stream(&mut out, RecordType::Stdout, 1, body);
+            let end = EndRequest {
+                app_status: 0,
+                protocol_status: ProtocolStatus::RequestComplete,
+            };
+            fcgi::encode_end_request(&mut out, 1, end);
+            conn.write_all(&out).unwrap();
+        })
+    }
+
+    #[test]
+    fn socket_ps_and_probe_on_one_host_make_one_report() {
+        let lab = tempfile::tempdir().unwrap();
+        let live = lab.path().join("app.sock");
+        let missing = lab.path().join("gone.sock");
+        let server = answer_once(UnixListener::bind(&live).unwrap());
+
+        // The host: a flup app running as root holds the live socket.
+        let mut fake = FakeProc::new();
+        fake.listening(6000, live.to_str().unwrap());
+        fake.add(Proc {
+            sockets: &[6000],
+            ..Proc::new(600, 1, "python3", 0, &["python3", "/srv/app.fcgi"])
+        });
+        let host = Host::new(
+            ProcFs::recorded(fake.root()),
+            ConfigRoot(fake.root().into()),
+        )
+        .with_web_user(webuser::named("root", "--web-user").unwrap());
+
+        let socket = socket::run(
+            &SocketSettings {
+                targets: vec![Target::Unix(live.clone()), Target::Unix(missing.clone())],
+            },
+            &host,
+        );
+        let ps = ps::run(
+            &PsSettings {
+                all: false,
+                watch: None,
+            },
+            &host,
+        );
+        let probe_settings = |target: &std::path::Path| ProbeSettings {
+            target: Target::Unix(target.to_path_buf()),
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            request: request::build(RequestOptions {
+                uri: Some("/".into()),
+                method: "GET".into(),
+                ..RequestOptions::default()
+            })
+            .unwrap(),
+            expect_status: Some(200..=200),
+            expect_body: None,
+            max_body: 1 << 20,
+            get_values: false,
+            as_user: None,
+        };
+        let healthy = probe::run(&probe_settings(&live), &host).unwrap();
+        let dead = probe::run(&probe_settings(&missing), &host).unwrap();
+        server.join().unwrap();
+        assert_eq!(healthy.findings, [], "{:?}", healthy.findings);
+        assert_eq!(
+            healthy.data.response.as_ref().and_then(|r| r.status),
+            Some(200)
+        );
+
+        let all = [
+            socket.map(Data::Socket),
+            ps.map(Data::Ps),
+            healthy.map(Data::Probe),
+            dead.map(Data::Probe),
+        ];
+        let settings = OutputSettings {
+            format: Format::Json,
+            color: false,
+            quiet: false,
+            width: 100,
+        };
+        let mut out = Vec::new();
+        let status = reports(&mut out, &settings, "doctor", &all).unwrap();
+        assert_eq!(status, Status::Critical);
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let commands: Vec<&str> = json["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["command"].as_str().unwrap())
+            .collect();
+        assert_eq!(commands, ["socket", "ps", "probe", "probe"]);
+        let found = |code: &str| {
+            json["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["code"] == code)
+                .count()
+        };
+        // `socket` and `ps` both see the root app, `socket` and the probe both
+        // see the missing socket: each is one problem in the merged report.
+        assert_eq!(found("FD3002"), 1, "{json:#}");
+        assert_eq!(found("FD1001"), 1, "{json:#}");
+        for r in json["reports"].as_array().unwrap() {
+            assert!(r.get("tool").is_none(), "the envelope is written once");
+        }
+        assert_eq!(json["reports"][0]["findings"].as_array().unwrap().len(), 2);
+
+        // The same reports for people: one status line, each problem once.
+        let human = OutputSettings {
+            format: Format::Human,
+            ..settings
+        };
+        let mut out = Vec::new();
+        reports(&mut out, &human, "doctor", &all).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("FD3002 ").count(), 1, "{text}");
+        assert!(
+            text.trim_end().ends_with("CRITICAL: 1 critical, 1 warning"),
+            "{text}"
+        );
+    }
 }

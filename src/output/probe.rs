@@ -4,29 +4,36 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
-use super::OutputSettings;
+use super::{text, OutputSettings};
 use crate::commands::probe::ProbeReport;
 use crate::core::sanitize;
 
 /// Header lines shown; the JSON output has them all.
 const MAX_HEADERS: usize = 12;
 
-pub fn render(out: &mut dyn Write, r: &ProbeReport, _: &OutputSettings) -> io::Result<()> {
+/// Columns of the label before each value.
+const LABEL: usize = 13;
+
+pub fn render(out: &mut dyn Write, r: &ProbeReport, settings: &OutputSettings) -> io::Result<()> {
     let label = |s: &str| format!("  {:<11}", s).bold();
+    let fit = |value: &str| text::after_label(value, LABEL, settings.width);
     writeln!(out, "{} {}", "probe".bold(), sanitize::escape(&r.target))?;
     let t = &r.timings_ms;
     if let Some(peer) = r.peer.as_deref().filter(|p| *p != r.target) {
-        writeln!(out, "{}{}", label("peer"), peer)?;
+        writeln!(out, "{}{}", label("peer"), fit(&sanitize::escape(peer)))?;
     }
     let phase = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2} ms"));
+    let timings = [
+        format!("connect {}", phase(t.connect)),
+        format!("get_values {}", phase(t.get_values)),
+        format!("first byte {}", phase(t.first_byte)),
+        format!("total {:.2} ms", t.total),
+    ];
     writeln!(
         out,
-        "{}connect {}  get_values {}  first byte {}  total {:.2} ms",
+        "{}{}",
         label("timings"),
-        phase(t.connect),
-        phase(t.get_values),
-        phase(t.first_byte),
-        t.total
+        text::segments_after_label(&timings, LABEL, settings.width)
     )?;
     if let Some(values) = &r.values {
         let shown: Vec<String> = values
@@ -38,7 +45,7 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, _: &OutputSettings) -> io::R
         } else {
             shown.join(" ")
         };
-        writeln!(out, "{}{}", label("values"), text)?;
+        writeln!(out, "{}{}", label("values"), fit(&text))?;
     }
     let Some(resp) = &r.response else {
         return Ok(());
@@ -50,15 +57,16 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, _: &OutputSettings) -> io::R
         (Some(p), Some(a)) => format!("{p}, app status {a}"),
         _ => "no FCGI_END_REQUEST".to_string(),
     };
-    writeln!(out, "{}{status} ({end})", label("status"))?;
+    writeln!(
+        out,
+        "{}{}",
+        label("status"),
+        fit(&format!("{status} ({end})"))
+    )?;
     for (i, (name, value)) in resp.headers.iter().take(MAX_HEADERS).enumerate() {
         let l = if i == 0 { label("headers") } else { label("") };
-        writeln!(
-            out,
-            "{l}{}: {}",
-            sanitize::escape(name),
-            sanitize::escape(value)
-        )?;
+        let header = format!("{}: {}", sanitize::escape(name), sanitize::escape(value));
+        writeln!(out, "{l}{}", fit(&header))?;
     }
     if resp.headers.len() > MAX_HEADERS {
         writeln!(
@@ -78,21 +86,14 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, _: &OutputSettings) -> io::R
     if resp.body_bytes == 0 {
         writeln!(out, "{}0 bytes", label("body"))?;
     } else {
-        writeln!(
-            out,
-            "{}{} bytes{truncated}: {preview}",
-            label("body"),
-            resp.body_bytes
-        )?;
+        let body = format!("{} bytes{truncated}: {preview}", resp.body_bytes);
+        writeln!(out, "{}{}", label("body"), fit(&body))?;
     }
     if resp.stderr_bytes > 0 {
         for (i, line) in resp.stderr.lines().take(10).enumerate() {
             let l = if i == 0 { label("stderr") } else { label("") };
-            writeln!(
-                out,
-                "{l}{}",
-                sanitize::escape(&sanitize::truncate(line, 200))
-            )?;
+            let line = sanitize::escape(&sanitize::truncate(line, 200)).into_owned();
+            writeln!(out, "{l}{}", fit(&line))?;
         }
     }
     Ok(())

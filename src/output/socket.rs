@@ -6,12 +6,15 @@ use std::io::{self, Write};
 use colored::Colorize;
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::OutputSettings;
+use super::{text, OutputSettings};
 use crate::commands::socket::{SocketReport, TargetReport};
 use crate::core::sanitize;
 
 /// Listeners shown per target; JSON has them all (a php-fpm pool may have hundreds).
 const MAX_LISTENERS: usize = 8;
+
+/// Columns of the label before each value.
+const LABEL: usize = 12;
 
 pub fn render(out: &mut dyn Write, r: &SocketReport, settings: &OutputSettings) -> io::Result<()> {
     let label = |s: &str| format!("  {s:<10}").bold();
@@ -22,14 +25,14 @@ pub fn render(out: &mut dyn Write, r: &SocketReport, settings: &OutputSettings) 
             } else {
                 format!(", groups {}", u.groups.join(","))
             };
-            writeln!(
-                out,
-                "{} {} (uid {}{groups}; from {})",
-                "web user".bold(),
+            let user = format!(
+                "{} (uid {}{groups}; from {})",
                 sanitize::escape(&u.name),
                 u.uid,
                 sanitize::escape(&u.source)
-            )?;
+            );
+            let user = text::after_label(&user, 9, settings.width);
+            writeln!(out, "{} {user}", "web user".bold())?;
         }
         None => writeln!(out, "{} unknown", "web user".bold())?,
     }
@@ -80,33 +83,37 @@ fn render_target(
         }
     }
     if let Some(a) = &t.access {
-        // Escaped before colouring: the escapes must not eat the colour codes.
+        // Escaped and wrapped before colouring: neither may cut a colour code.
         let who = sanitize::escape(&a.user);
         let connected = a.connect_as_user.as_deref() == Some("connected");
-        let verdict = match &a.denied_by {
-            Some(d) if connected => format!(
-                "{who} may connect through an ACL (the modes alone deny: no {} permission \
-                 on {})",
-                a.missing_permission.unwrap_or("?"),
-                sanitize::escape(d)
-            )
-            .green()
-            .to_string(),
-            Some(d) => format!(
-                "{who} cannot connect: no {} permission on {}",
-                a.missing_permission.unwrap_or("?"),
-                sanitize::escape(d)
-            )
-            .red()
-            .to_string(),
-            None => format!("{who} may connect").green().to_string(),
+        let (verdict, allowed) = match &a.denied_by {
+            Some(d) if connected => (
+                format!(
+                    "{who} may connect through an ACL (the modes alone deny: no {} \
+                     permission on {})",
+                    a.missing_permission.unwrap_or("?"),
+                    sanitize::escape(d)
+                ),
+                true,
+            ),
+            Some(d) => (
+                format!(
+                    "{who} cannot connect: no {} permission on {}",
+                    a.missing_permission.unwrap_or("?"),
+                    sanitize::escape(d)
+                ),
+                false,
+            ),
+            None => (format!("{who} may connect"), true),
         };
         let confirmed = match a.connect_as_user.as_deref() {
-            Some("connected") => format!(" (confirmed: connect() as {who} succeeded)"),
-            Some(err) => format!(" (connect() as {who} failed: {err})"),
+            Some("connected") => format!("(confirmed: connect() as {who} succeeded)"),
+            Some(err) => format!("(connect() as {who} failed: {err})"),
             None => String::new(),
         };
-        writeln!(out, "{}{verdict}{confirmed}", label("access"))?;
+        let line = text::after_label(&format!("{verdict} {confirmed}"), LABEL, settings.width);
+        let line = if allowed { line.green() } else { line.red() };
+        writeln!(out, "{}{line}", label("access"))?;
     }
     if t.listeners.is_empty() {
         if t.file_type == Some("socket") || t.kind != "unix" {
@@ -118,14 +125,18 @@ fn render_target(
                 Some(false) => " (file replaced: unreachable)".yellow().to_string(),
                 _ => String::new(),
             };
-            writeln!(
-                out,
-                "{}pid {} {} {}  [{}]{mark}",
-                if i == 0 { label("listener") } else { label("") },
+            let listener = format!(
+                "pid {} {} {}  [{}]",
                 l.pid,
                 sanitize::escape(&l.user),
                 sanitize::escape(&sanitize::truncate(&l.command, 100)),
                 sanitize::escape(&l.address),
+            );
+            writeln!(
+                out,
+                "{}{}{mark}",
+                if i == 0 { label("listener") } else { label("") },
+                text::after_label(&listener, LABEL, settings.width)
             )?;
         }
         if t.listeners.len() > MAX_LISTENERS {

@@ -37,26 +37,65 @@ fn terminal_width() -> Option<usize> {
 }
 
 /// `text` wrapped at `width` columns: the first line indented by `first`
-/// spaces, the others by `rest`. Runs of whitespace become one space.
+/// spaces, the others by `rest`. Lines break at spaces, which the break
+/// replaces; other runs of spaces are kept (a log line's spacing is its own).
+/// Other whitespace counts as a character: callers escape newlines and tabs.
 pub fn wrap(text: &str, width: usize, first: usize, rest: usize) -> String {
     let mut out = " ".repeat(first);
     let mut column = first;
     let mut line_empty = true;
-    for word in text.split_whitespace() {
+    // Spaces seen since the last word, written only if no break comes.
+    let mut spaces = 0;
+    for word in text.trim().split(' ') {
+        if word.is_empty() {
+            spaces += 1;
+            continue;
+        }
         let len = word.chars().count();
-        if !line_empty && column + 1 + len > width {
+        let gap = spaces + 1;
+        spaces = 0;
+        if !line_empty && column + gap + len > width {
             out.push('\n');
             out.push_str(&" ".repeat(rest));
             column = rest;
             line_empty = true;
         }
         if !line_empty {
-            out.push(' ');
-            column += 1;
+            out.push_str(&" ".repeat(gap));
+            column += gap;
         }
         out.push_str(word);
         column += len;
         line_empty = false;
+    }
+    out
+}
+
+/// `value` after a label that takes `indent` columns: the first line's text
+/// (the label is written before it) and the lines under it, indented.
+pub fn after_label(value: &str, indent: usize, width: usize) -> String {
+    wrap(value, width, indent, indent)[indent..].to_string()
+}
+
+/// `segments` joined by two spaces, wrapped between segments only, after a
+/// label of `indent` columns (the probe's timings: `connect 0.22 ms  ...`).
+pub fn segments_after_label(segments: &[String], indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut column = indent;
+    for (i, segment) in segments.iter().enumerate() {
+        let len = segment.chars().count();
+        if i > 0 {
+            if column + 2 + len > width {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                column = indent;
+            } else {
+                out.push_str("  ");
+                column += 2;
+            }
+        }
+        out.push_str(segment);
+        column += len;
     }
     out
 }
@@ -74,6 +113,20 @@ mod tests {
              /run/php/a-rather-long-name.sock\n       now"
         );
         assert_eq!(wrap("short", 80, 2, 4), "  short");
+        let timings = [
+            "connect 1 ms".to_string(),
+            "get_values 2 ms".into(),
+            "total 3 ms".into(),
+        ];
+        assert_eq!(
+            segments_after_label(&timings, 4, 34),
+            "connect 1 ms  get_values 2 ms\n    total 3 ms"
+        );
         assert_eq!(wrap("", 80, 2, 2), "  ");
+        assert_eq!(
+            wrap("PHP Fatal error:  boom", 80, 0, 0),
+            "PHP Fatal error:  boom"
+        );
+        assert_eq!(wrap("aaa  bbb", 5, 0, 0), "aaa\nbbb");
     }
 }

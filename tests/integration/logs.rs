@@ -405,3 +405,107 @@ fn json_summary_snapshot_of_the_apache_fixture() {
         .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]");
     insta::assert_snapshot!(shown);
 }
+
+/// The status line says what the exit status says: nothing readable is
+/// UNKNOWN, not "OK: no findings".
+#[test]
+fn nothing_readable_says_unknown() {
+    let run = fcgi_doctor(["logs", "/nonexistent/error.log"]).run();
+    assert_eq!(run.code, 3);
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("UNKNOWN: "), "{}", run.stdout);
+    assert!(last.contains("No such file"), "{last}");
+    let json = fcgi_doctor(["logs", "--format", "json", "/nonexistent/error.log"]).run();
+    assert_eq!(json.json()["status"], "unknown");
+    assert_eq!(json.json()["skipped"][0]["check"], "input");
+}
+
+/// `logs -f LOG | head -1`: the reader going away ends the run, and that is
+/// no error.
+#[test]
+fn follow_into_a_closed_pipe_ends_quietly() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("error.log");
+    std::fs::write(&path, "").unwrap();
+    let mut child = Command::new(crate::util::bin())
+        .args([
+            "logs",
+            "--follow",
+            "--format",
+            "jsonl",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    // The reader reads nothing and goes away; then the log grows.
+    drop(child.stdout.take());
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    for _ in 0..3 {
+        writeln!(f, "{NGINX_DENIED}").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still following a closed pipe"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// --follow --format json writes the summary of what it saw when stopped.
+#[test]
+fn follow_with_json_writes_the_summary_at_the_end() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("error.log");
+    std::fs::write(&path, "").unwrap();
+    let child = Command::new(crate::util::bin())
+        .args([
+            "logs",
+            "--follow",
+            "--format",
+            "json",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    std::fs::write(&path, format!("{NGINX_DENIED}\n{FPM_MAX_CHILDREN}\n")).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(json["command"], "logs");
+    assert_eq!(json["status"], "critical");
+    let codes: Vec<&str> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"FD2001"), "{codes:?}");
+    assert_eq!(out.status.code(), Some(2));
+}

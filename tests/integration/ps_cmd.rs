@@ -585,3 +585,15 @@ fn apache_mod_fcgid_process_manager_and_its_flup_app() {
         );
     }
 }
+
+/// No process table is no verdict: UNKNOWN, and the status line says why.
+#[test]
+fn without_a_process_table_ps_is_unknown_and_says_why() {
+    let run = fcgi_doctor(["ps"])
+        .env("FCGI_DOCTOR_TEST_PROC", "/nonexistent-proc")
+        .run();
+    assert_eq!(run.code, 3);
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("UNKNOWN: "), "{}", run.stdout);
+    assert!(last.contains("/nonexistent-proc"), "{last}");
+}

@@ -124,3 +124,55 @@ fn jsonl_is_one_compact_object() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["codes"][0]["code"], "FD1001");
 }
+
+/// A monitoring system takes the first line as the status text: with -q it is
+/// the status line, with no blank line before it.
+#[test]
+fn quiet_output_starts_with_the_status_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = fcgi_doctor(["probe", "-q", dir.path().join("x.sock").to_str().unwrap()]).run();
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("CRITICAL: 1 critical"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// clap's own pointer to --help was printed beside ours: one is enough, and
+/// it names the command.
+#[test]
+fn a_usage_error_points_to_help_once() {
+    let run = fcgi_doctor(["probe", "/x", "--bogus"]).run();
+    assert_eq!(run.code, 3);
+    assert_eq!(run.stderr.matches("--help").count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("'fcgi-doctor probe --help'"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Every human report fits 100 columns when stdout is not a terminal, and
+/// COLUMNS narrows it.
+#[test]
+fn human_output_fits_the_width() {
+    let widest = |run: &crate::util::Run| run.stdout.lines().map(|l| l.chars().count()).max();
+    let run = fcgi_doctor(["explain", "--all"]).run();
+    assert!(widest(&run) <= Some(100), "{}", run.stdout);
+    let run = fcgi_doctor(["explain", "--all"]).env("COLUMNS", "70").run();
+    assert!(widest(&run) <= Some(70), "{}", run.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let run = fcgi_doctor(["probe", path.to_str().unwrap()])
+        .env("COLUMNS", "60")
+        .run();
+    assert!(widest(&run) <= Some(60), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\n       remove the stale"),
+        "hanging indent: {}",
+        run.stdout
+    );
+}
