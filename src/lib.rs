@@ -29,9 +29,7 @@ pub mod sources;
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use clap::Parser;
-
-use cli::{Cli, Command};
+use cli::Command;
 use commands::{logs, Data, Report};
 use core::error::Error;
 use core::finding::Status;
@@ -52,22 +50,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match cli::parse(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version are successes; every usage error is UNKNOWN (3),
-            // not clap's default 2, which would read as CRITICAL.
-            if !e.use_stderr() {
-                let _ = e.print();
-                return 0;
-            }
-            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                let _ = e.print();
-            } else {
-                output::error(&one_line_usage_error(&e));
-            }
-            return Status::Unknown.exit_code();
-        }
+        Err(code) => return code,
     };
     let settings = cli::settings::output(&cli.global);
     colored::control::set_override(settings.color);
@@ -86,45 +71,6 @@ where
             Status::Unknown.exit_code()
         }
     }
-}
-
-/// clap's error, its tip, and where help is, on one line: scripts and
-/// monitoring systems read one line.
-fn one_line_usage_error(e: &clap::Error) -> String {
-    let rendered = e.render().to_string();
-    let lines: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    // The error is everything before the tip, the usage block and clap's own
-    // pointer to --help (which names no command).
-    let error: Vec<&str> = lines
-        .iter()
-        .take_while(|l| {
-            !l.starts_with("tip:") && !l.starts_with("Usage:") && !l.starts_with("For more")
-        })
-        .copied()
-        .collect();
-    let joined = error.join(" ");
-    let mut message = joined
-        .strip_prefix("error: ")
-        .unwrap_or(&joined)
-        .to_string();
-    if let Some(tip) = lines.iter().find(|l| l.starts_with("tip:")) {
-        message.push_str(&format!(" ({tip})"));
-    }
-    // `Usage: fcgi-doctor probe [OPTIONS] <TARGET>` names the command.
-    let command = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("Usage: fcgi-doctor "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .filter(|word| word.chars().all(|c| c.is_ascii_lowercase()));
-    match command {
-        Some(command) => message.push_str(&format!("; see 'fcgi-doctor {command} --help'")),
-        None => message.push_str("; see 'fcgi-doctor --help'"),
-    }
-    message
 }
 
 fn dispatch(

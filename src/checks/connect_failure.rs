@@ -11,8 +11,8 @@ use super::{path_access, socket_path};
 use crate::core::finding::Finding;
 use crate::core::registry::codes;
 use crate::net::connect::{ConnectError, TcpFailure};
-use crate::net::path::{FileKind, PathFacts};
 use crate::net::target::Target;
+use crate::sources::paths::{FileKind, PathFacts};
 use crate::sources::webuser::Credentials;
 
 /// Who connected: the identity whose permissions the kernel checked.

@@ -1,6 +1,6 @@
 //! Checks turn facts into findings and decide nothing else. They read the world
 //! only through what they are handed: a [`crate::sources::host::Host`], a
-//! [`crate::net::path::PathFacts`], or plain values. Each concern has one
+//! [`crate::sources::paths::PathFacts`], or plain values. Each concern has one
 //! module, so the same problem reads the same (code, subject, message, fix)
 //! from every command that finds it.
 

@@ -6,7 +6,7 @@
 //! Reaching a unix socket needs search (x) permission on every directory above it
 //! and write permission on the socket itself (unix(7)). Root passes every check
 //! through CAP_DAC_OVERRIDE. The filesystem is read through a closure (on a
-//! host, [`crate::net::path::stat_owner`]), so tests can describe a tree
+//! host, [`crate::sources::paths::stat_owner`]), so tests can describe a tree
 //! without creating it.
 
 use std::io;
@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::core::finding::Finding;
 use crate::core::registry::codes;
-use crate::net::path::{mode_string, Owner};
 use crate::sources::nss::{group_name, user_name};
+use crate::sources::paths::{mode_string, Owner};
 use crate::sources::webuser::Credentials;
 
 /// Which permission bits (of r=4, w=2, x=1) `creds` get on a file.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::core::finding::Finding;
 use crate::core::registry::codes;
-use crate::net::path::FileKind;
+use crate::sources::paths::FileKind;
 
 /// Nothing at `path`: FD1001 when its directory exists, FD1002 naming the
 /// missing directory otherwise.

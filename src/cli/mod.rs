@@ -276,6 +276,70 @@ pub struct ExplainArgs {
     pub all: bool,
 }
 
+/// Parses the command line. On `--help` and `--version` the text is printed
+/// and the exit code is 0; on a usage error one line (or, with no command at
+/// all, the help) goes to stderr and the exit code is UNKNOWN's 3, not clap's
+/// 2, which a monitoring system would read as CRITICAL.
+pub fn parse<I, T>(args: I) -> Result<Cli, i32>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let e = match <Cli as Parser>::try_parse_from(args) {
+        Ok(cli) => return Ok(cli),
+        Err(e) => e,
+    };
+    if !e.use_stderr() {
+        let _ = e.print();
+        return Err(0);
+    }
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+    } else {
+        crate::output::error(&one_line_usage_error(&e));
+    }
+    Err(crate::core::finding::Status::Unknown.exit_code())
+}
+
+/// clap's error, its tip, and where help is, on one line: scripts and
+/// monitoring systems read one line.
+fn one_line_usage_error(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    // The error is everything before the tip, the usage block and clap's own
+    // pointer to --help (which names no command).
+    let error: Vec<&str> = lines
+        .iter()
+        .take_while(|l| {
+            !l.starts_with("tip:") && !l.starts_with("Usage:") && !l.starts_with("For more")
+        })
+        .copied()
+        .collect();
+    let joined = error.join(" ");
+    let mut message = joined
+        .strip_prefix("error: ")
+        .unwrap_or(&joined)
+        .to_string();
+    if let Some(tip) = lines.iter().find(|l| l.starts_with("tip:")) {
+        message.push_str(&format!(" ({tip})"));
+    }
+    // `Usage: fcgi-doctor probe [OPTIONS] <TARGET>` names the command.
+    let command = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Usage: fcgi-doctor "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|word| word.chars().all(|c| c.is_ascii_lowercase()));
+    match command {
+        Some(command) => message.push_str(&format!("; see 'fcgi-doctor {command} --help'")),
+        None => message.push_str("; see 'fcgi-doctor --help'"),
+    }
+    message
+}
+
 /// The clap model, for the man page and completion generators.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()

@@ -199,7 +199,7 @@ unsafe fn send_code(sock: RawFd, code: i32, fd: RawFd) {
 fn receive(sock: &OwnedFd, deadline: Instant) -> Result<(i32, Option<OwnedFd>), String> {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     use std::io::IoSliceMut;
-    match super::connect::wait(
+    match super::poll::wait(
         std::os::fd::AsFd::as_fd(sock),
         nix::poll::PollFlags::POLLIN,
         deadline,

@@ -4,11 +4,10 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
     self, AddressFamily, SockFlag, SockType, SockaddrIn, SockaddrIn6, UnixAddr,
 };
@@ -22,40 +21,10 @@ use super::target::Target;
 pub trait Io: io::Read + io::Write + AsFd {}
 impl<T: io::Read + io::Write + AsFd> Io for T {}
 
-/// Waits until `fd` is ready for `events`, or until `deadline`: the events that
-/// happened (hang-up and error included), or `None` when the deadline passed.
-pub fn wait(
-    fd: BorrowedFd<'_>,
-    events: PollFlags,
-    deadline: Instant,
-) -> io::Result<Option<PollFlags>> {
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(None);
-        }
-        // Rounded up to whole milliseconds, so a short wait does not spin.
-        let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(fd, events)];
-        match nix::poll::poll(&mut fds, timeout) {
-            Ok(0) | Err(Errno::EINTR) => continue,
-            Ok(_) => return Ok(Some(fds[0].revents().unwrap_or(PollFlags::POLLERR))),
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 pub struct Connection {
     pub stream: Box<dyn Io>,
     /// The address that answered (for names that resolve to several).
     pub peer: String,
-}
-
-/// Whether nothing is waiting on `fd`: no data, no end of file, no error.
-pub fn quiet(fd: BorrowedFd<'_>) -> bool {
-    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-    matches!(nix::poll::poll(&mut fds, PollTimeout::ZERO), Ok(0))
 }
 
 /// Why a connection could not be made.

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use nix::poll::PollFlags;
 
-use super::connect::{wait, Io};
+use super::connect::Io;
+use super::poll::wait;
 use crate::fcgi::{self, DecodeError, Decoded, EndRequest, RecordType};
 
 /// The request id the probe uses; the spec lets a client pick any non-zero id.

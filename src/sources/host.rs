@@ -16,11 +16,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::files::ConfigRoot;
 use super::fpmconf::{self, FpmConfig, Pool};
+use super::paths::{Live, PathFacts};
 use super::processes::{Process, Snapshot};
 use super::procfs::ProcFs;
 use super::services::Services;
 use super::webuser::{self, WebUser};
-use crate::net::path::{Live, PathFacts};
 
 /// The environment variable naming a fixture `/proc` (tests only).
 pub const TEST_PROC_ENV: &str = "FCGI_DOCTOR_TEST_PROC";

@@ -9,6 +9,7 @@ pub mod fpmconf;
 pub mod host;
 pub mod logs;
 pub mod nss;
+pub mod paths;
 pub mod processes;
 pub mod procfs;
 pub mod services;

@@ -7,6 +7,7 @@ mod util;
 mod explain;
 mod fake_peer;
 mod generated;
+mod layout;
 mod log_fixtures;
 mod logs;
 mod probe_peers;

@@ -8,10 +8,32 @@
 
 use std::sync::OnceLock;
 
-use super::pattern::{ErrnoUse, Pattern};
 use crate::core::registry::catalogue::rows;
 
 static PATTERNS_TSV: &str = include_str!("catalogue-patterns.tsv");
+
+/// How a pattern's message relates to the operating-system error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrnoUse {
+    None,
+    /// The server appends an errno; it adds detail but the row's class holds.
+    Appended,
+    /// The errno decides the diagnosis (13 permission, 2 missing, 111 refused...).
+    Decides,
+}
+
+/// One catalogue row as a pattern.
+#[derive(Debug)]
+pub struct Pattern {
+    /// The catalogue row id, e.g. `NGXU-025`.
+    pub row: &'static str,
+    pub code: &'static str,
+    pub source: &'static str,
+    pub level: &'static str,
+    pub errno: ErrnoUse,
+    pub literal: &'static str,
+    pub regex: &'static str,
+}
 
 /// Patterns, most specific first (longest literal first; ties: catalogue order).
 pub fn patterns() -> &'static [Pattern] {

@@ -2,7 +2,8 @@
 //! with the operating-system error and relayed stderr content deciding where the
 //! catalogue says they do.
 
-use super::pattern::{ErrnoUse, Matcher, Pattern};
+use super::catalogue::{ErrnoUse, Pattern};
+use super::pattern::Matcher;
 use super::stderr;
 use crate::core::registry::{self, codes, Code};
 use crate::sources::logs::envelope::{Envelope, Server};

@@ -11,31 +11,8 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::Regex;
 
-use super::catalogue;
+use super::catalogue::{self, Pattern};
 use super::stderr;
-
-/// How a pattern's message relates to the operating-system error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrnoUse {
-    None,
-    /// The server appends an errno; it adds detail but the row's class holds.
-    Appended,
-    /// The errno decides the diagnosis (13 permission, 2 missing, 111 refused...).
-    Decides,
-}
-
-/// One catalogue row as a pattern.
-#[derive(Debug)]
-pub struct Pattern {
-    /// The catalogue row id, e.g. `NGXU-025`.
-    pub row: &'static str,
-    pub code: &'static str,
-    pub source: &'static str,
-    pub level: &'static str,
-    pub errno: ErrnoUse,
-    pub literal: &'static str,
-    pub regex: &'static str,
-}
 
 /// Shorter literals do not identify a FastCGI message.
 const MIN_LITERAL: usize = 4;

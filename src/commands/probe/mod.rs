@@ -161,7 +161,7 @@ impl Probe<'_> {
                     why,
                 )),
             }
-            reused = answer.reusable && connect::quiet(conn.stream.as_fd());
+            reused = answer.reusable && crate::net::poll::quiet(conn.stream.as_fd());
             if !reused {
                 let Some(fresh) = self.open(deadline)? else {
                     return Ok(());

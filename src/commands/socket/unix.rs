@@ -15,8 +15,8 @@ use crate::core::finding::Finding;
 use crate::core::registry::codes;
 use crate::net::as_user::{self, Identity};
 use crate::net::connect::unix_stream;
-use crate::net::path::{mode_string, FileKind, Owner, Step, Walk};
 use crate::sources::nss::{group_name, user_name};
+use crate::sources::paths::{mode_string, FileKind, Owner, Step, Walk};
 use crate::sources::processes::Role;
 use crate::sources::webuser::{Credentials, WebUser};
 
@@ -26,7 +26,7 @@ impl Checker<'_> {
         let path = std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
 
         // 1. Every component, from / down, without following the last one.
-        let steps = match crate::net::path::walk(&path) {
+        let steps = match crate::sources::paths::walk(&path) {
             Walk::Found(steps) => steps,
             Walk::Missing { at, seen } => {
                 report.components = seen.iter().map(describe).collect();
