@@ -99,8 +99,18 @@ pub enum Command {
     #[command(after_help = PS_EXAMPLES)]
     Ps(PsArgs),
     /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
 }
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor explain FD1004
+  fcgi-doctor explain permission_denied
+  fcgi-doctor explain --all --format json
+
+Every finding of every command names its code; the registry never renumbers or
+reuses one.";
 
 const SOCKET_EXAMPLES: &str = "\
 Examples:
