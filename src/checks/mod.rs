@@ -14,4 +14,5 @@ pub mod response;
 pub mod root_app;
 pub mod socket_path;
 pub mod taken_over;
+pub mod visibility;
 pub mod web_user;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::checks::{processes, web_user};
+use crate::checks::{processes, visibility, web_user};
 use crate::core::outcome::Outcome;
 use crate::sources::host::Host;
 use crate::sources::processes::{Process, Role, Snapshot, Software};
@@ -103,21 +103,10 @@ pub fn run(settings: &PsSettings, host: &Host) -> Outcome<PsReport> {
     out.notes.extend(web_user::note(web_user));
     let checked = processes::run(host, &snapshot, web_user, &out.data.exited);
     out.absorb(checked);
-    if snapshot.hidden_fds > 0 {
-        out.skip(
-            "descriptors",
-            "host",
-            format!(
-                "the descriptors of {} processes of other users",
-                snapshot.hidden_fds
-            ),
-            format!(
-                "running as {} they could not be read, so their sockets, connections and \
-                 pool saturation are not shown (run as root)",
-                crate::sources::nss::user_name(nix::unistd::geteuid().as_raw())
-            ),
-        );
-    }
+    out.skipped.extend(visibility::hidden_descriptors(
+        &snapshot,
+        "their sockets, connections and pool saturation are not shown",
+    ));
     if settings.watch.is_none() {
         out.notes.push(
             "crash loops show over time: add --watch 10s to watch for processes that die and \

@@ -12,7 +12,7 @@ mod unix;
 
 use serde::Serialize;
 
-use crate::checks::web_user;
+use crate::checks::{visibility, web_user};
 use crate::core::outcome::Outcome;
 use crate::net::target::Target;
 use crate::sources::host::Host;
@@ -119,21 +119,10 @@ pub fn run(settings: &SocketSettings, host: &Host) -> Outcome<SocketReport> {
     };
     let targets: Vec<TargetReport> = settings.targets.iter().map(|t| checker.check(t)).collect();
     out.data.targets = targets;
-    if snapshot.hidden_fds > 0 && !snapshot.as_root {
-        out.skip(
-            "descriptors",
-            "host",
-            format!(
-                "the descriptors of {} processes of other users",
-                snapshot.hidden_fds
-            ),
-            format!(
-                "running as {} they could not be read, so listeners among them are not \
-                 shown (run as root to see them)",
-                crate::sources::nss::user_name(nix::unistd::geteuid().as_raw())
-            ),
-        );
-    }
+    out.skipped.extend(visibility::hidden_descriptors(
+        snapshot,
+        "listeners among them are not shown",
+    ));
     crate::checks::fixes::localize_all(&mut out.findings, host);
     out
 }
