@@ -32,6 +32,9 @@ pub struct Host {
     config: ConfigRoot,
     given_web_user: Option<WebUser>,
     snapshot: OnceLock<Result<Snapshot, String>>,
+    /// Taken without looking for applications by their fd 0, when only who
+    /// listens matters and no full snapshot was needed (yet).
+    listeners: OnceLock<Result<Snapshot, String>>,
     web_user: OnceLock<Option<WebUser>>,
     services: OnceLock<Services>,
     fpm_configs: Mutex<HashMap<PathBuf, Arc<FpmConfig>>>,
@@ -44,6 +47,7 @@ impl Host {
             config,
             given_web_user: None,
             snapshot: OnceLock::new(),
+            listeners: OnceLock::new(),
             web_user: OnceLock::new(),
             services: OnceLock::new(),
             fpm_configs: Mutex::new(HashMap::new()),
@@ -88,16 +92,31 @@ impl Host {
     /// be read (no `/proc`).
     pub fn snapshot(&self) -> Result<&Snapshot, &str> {
         self.snapshot
-            .get_or_init(|| {
-                Snapshot::take(&self.proc).map_err(|e| {
-                    format!(
-                        "cannot read the process table under {}: {e}",
-                        self.proc.root().display()
-                    )
-                })
-            })
+            .get_or_init(|| self.take(true))
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// The process table for who listens where (`socket`): the full one when
+    /// it was taken, else one that does not look for applications by the
+    /// socket on their fd 0. That look is a `readlink` per process, a quarter
+    /// of `socket`'s time on a host with 2,000 processes (BENCHMARKS.md), and
+    /// who holds a socket is found from the descriptors anyway.
+    pub fn listeners_snapshot(&self) -> Result<&Snapshot, &str> {
+        let taken = match self.snapshot.get() {
+            Some(full) => full,
+            None => self.listeners.get_or_init(|| self.take(false)),
+        };
+        taken.as_ref().map_err(String::as_str)
+    }
+
+    fn take(&self, fd0_apps: bool) -> Result<Snapshot, String> {
+        Snapshot::take_with(&self.proc, fd0_apps).map_err(|e| {
+            format!(
+                "cannot read the process table under {}: {e}",
+                self.proc.root().display()
+            )
+        })
     }
 
     /// The web user: given, else the user of the running web server's
@@ -108,7 +127,7 @@ impl Host {
             return Some(user);
         }
         self.web_user
-            .get_or_init(|| webuser::detect(self.snapshot().ok(), &self.config))
+            .get_or_init(|| webuser::detect(self.listeners_snapshot().ok(), &self.config))
             .as_ref()
     }
 

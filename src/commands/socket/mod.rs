@@ -98,7 +98,7 @@ pub fn run(settings: &SocketSettings, host: &Host) -> Outcome<SocketReport> {
     });
     out.notes.extend(web_user::note(web_user.as_ref()));
     let empty;
-    let snapshot = match host.snapshot() {
+    let snapshot = match host.listeners_snapshot() {
         Ok(snapshot) => snapshot,
         Err(why) => {
             out.skip(
