@@ -20,7 +20,7 @@ static SERVICE_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     const UNIT: &str = r"([A-Za-z0-9@._-]*[A-Za-z0-9])";
     const OPTIONS: &str = r"(?: -[A-Za-z]+(?: [0-9]+)?| --[a-z-]+(?:=[^\s;,)'\x22]+)?)*";
     crate::core::text::ascii_regex(&format!(
-        r"systemctl (start|stop|restart|reload|status) {UNIT}|journalctl{OPTIONS} -u {UNIT}{OPTIONS}|/etc/php/(\d+\.\d+)/"
+        r"systemctl (start|stop|restart|reload|status) {UNIT}|journalctl{OPTIONS} -u {UNIT}{OPTIONS}|/etc/php/(\d+\.\d+)/|\bphp-fpm(\d+\.\d+)\b"
     ))
     .expect("a valid pattern")
 });
@@ -55,6 +55,9 @@ pub fn localize<'a>(fix: &'a str, services: &Services) -> Cow<'a, str> {
         if let Some(version) = text(4) {
             return php_config_dir(&version, services).unwrap_or(whole);
         }
+        if let Some(version) = text(5) {
+            return php_binary(&version, services).unwrap_or(whole);
+        }
         whole
     });
     match out {
@@ -75,7 +78,10 @@ pub fn localize_all(findings: &mut [Finding], host: &Host) {
 
 /// Whether `fix` names a service command or a path that differs by host.
 pub fn depends_on_host(fix: &str) -> bool {
-    fix.contains("systemctl ") || fix.contains("journalctl ") || fix.contains("/etc/php/")
+    fix.contains("systemctl ")
+        || fix.contains("journalctl ")
+        || fix.contains("/etc/php/")
+        || fix.contains("php-fpm")
 }
 
 /// A php-fpm unit named in a fix, as this host calls its php-fpm.
@@ -114,6 +120,20 @@ fn log_command(unit: &str, init: InitSystem) -> Option<String> {
     })
 }
 
+/// The php-fpm binary installed (`php-fpm8.3`, `php-fpm82`), when the
+/// version named is not.
+fn php_binary(version: &str, services: &Services) -> Option<String> {
+    if services
+        .php_fpm
+        .iter()
+        .any(|p| p.version.as_deref() == Some(version))
+    {
+        return None;
+    }
+    let binary = &services.php_fpm.first()?.binary;
+    Some(binary.rsplit('/').next()?.to_string())
+}
+
 /// Debian's `/etc/php/8.2/` for the version installed, when 8.2 is not.
 fn php_config_dir(version: &str, services: &Services) -> Option<String> {
     let versions: Vec<&str> = services
@@ -140,7 +160,11 @@ mod tests {
             php_fpm: fpm
                 .iter()
                 .map(|(service, version, config)| PhpFpm {
-                    binary: format!("/usr/sbin/{service}"),
+                    // Debian names the binary php-fpm8.3 and the service php8.3-fpm.
+                    binary: match version {
+                        Some(v) if service.starts_with("php8") => format!("/usr/sbin/php-fpm{v}"),
+                        _ => format!("/usr/sbin/{service}"),
+                    },
                     version: version.map(str::to_string),
                     service: service.to_string(),
                     config: Some(config.to_string()),
@@ -172,6 +196,8 @@ mod tests {
             "Start the backend (service php8.3-fpm start) and read why it stopped: the log \
              file of php8.3-fpm, or /etc/php/8.3/fpm/php-fpm.conf's error_log."
         );
+        let tt = "php-fpm8.2 -tt 2>&1 | grep listen";
+        assert_eq!(localize(tt, &sysv), "php-fpm8.3 -tt 2>&1 | grep listen");
         let alpine = host(
             InitSystem::OpenRc,
             &[("php-fpm82", Some("8.2"), "/etc/php82/php-fpm.conf")],

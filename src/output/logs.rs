@@ -79,7 +79,10 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
                 p.class.as_str().to_string(),
             ]);
         }
-        writeln!(out, "\n{table}")?;
+        writeln!(out)?;
+        for line in table.to_string().lines() {
+            writeln!(out, "{}", line.trim_end())?;
+        }
     }
     for p in &problems {
         let prefix = p.severity.as_str().len() + p.code.len() + 2;

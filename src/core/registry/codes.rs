@@ -507,7 +507,7 @@ directory: there is no socket at the configured path. The backend is stopped, li
 elsewhere (a PHP upgrade renamed php7.4-fpm.sock to php8.2-fpm.sock), or its runtime \
 directory vanished. Example: '(2)No such file or directory: AH02454: FCGI: attempt to \
 connect to Unix domain socket /run/php/php-fpm.sock (*) failed'.",
-    fix: "Start the backend ('systemctl status php8.2-fpm'), and make the web server's \
+    fix: "Start the backend (systemctl start php8.2-fpm), and make the web server's \
 socket path equal the pool's 'listen =' ('php-fpm8.2 -tt 2>&1 | grep listen'); \
 'fcgi-doctor probe SOCKET' tells a missing file from a missing directory.";
 
