@@ -35,29 +35,46 @@ pub fn render(out: &mut dyn Write, r: &PsReport, settings: &OutputSettings) -> i
                 many => rows.push(collapsed(many, "")),
             }
         }
-        // Only LISTEN and COMMAND may wrap, and never inside an address or
-        // a word: a socket path cut in two is worse than a wide table.
-        let widest_word = |column: usize| {
+        // Only LISTEN and COMMAND may wrap, and only when the table is wider
+        // than the width: LISTEN between its addresses, COMMAND between words.
+        // A socket path cut in two is worse than a wide table.
+        let widest = |column: usize, word: bool| {
             rows.iter()
-                .flat_map(|r| r[column].split_whitespace())
+                .flat_map(|r| -> Vec<&str> {
+                    if word {
+                        r[column].split_whitespace().collect()
+                    } else {
+                        vec![r[column].as_str()]
+                    }
+                })
                 .map(console_width)
                 .max()
                 .unwrap_or(1)
         };
-        let (listen, command) = (widest_word(6), widest_word(7).min(60));
+        // One column of padding each.
+        let natural: usize = (0..8).map(|c| widest(c, false) + 1).sum();
+        let (listen, command) = (widest(6, true), widest(7, true).min(60));
         for row in rows {
             table.add_row(row);
         }
-        for column in 0..6 {
+        // One space between columns, as ps(1) has: eight columns fit more
+        // of the command in the width.
+        for c in table.column_iter_mut() {
+            c.set_padding((0, 1));
+        }
+        for column in 0..8 {
             if let Some(c) = table.column_mut(column) {
                 c.set_constraint(ColumnConstraint::ContentWidth);
             }
         }
-        for (column, least) in [(6, listen), (7, command)] {
-            if let Some(c) = table.column_mut(column) {
-                // The width includes the padding of one space on each side.
+        if natural > settings.width {
+            // The widths include the padding.
+            if let Some(c) = table.column_mut(6) {
+                c.set_constraint(ColumnConstraint::Absolute(Width::Fixed(listen as u16 + 1)));
+            }
+            if let Some(c) = table.column_mut(7) {
                 c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-                    least as u16 + 2,
+                    command as u16 + 1,
                 )));
             }
         }
