@@ -44,7 +44,7 @@ fn seed_documents_every_line_recognised() {
             (14, "FD2254"),
             (15, "FD2163"), // terminated by calling exit
             (16, "FD2551"),
-            (17, "FD2107"), // access for server not allowed
+            (17, "FD2108"), // access for server not allowed: the appended reason
             (18, "FD2162"), // failed to remain running ... backed off to 600 seconds
             (19, "FD2001"), // (13)Permission denied: failed to connect
             (20, "FD2185"), // incomplete headers (0 bytes)
@@ -131,6 +131,7 @@ fn php_fpm_own_log() {
             (5, "FD2189"),
             (6, "FD2136"),
             (7, "FD2056"),
+            (8, "FD2311"), // unable to bind: was missed before the catalogue grew
             (9, "FD2320"),
         ],
     );

@@ -9,6 +9,7 @@
 use std::sync::OnceLock;
 
 use crate::core::registry::catalogue::rows;
+use crate::sources::logs::envelope::Server;
 
 static PATTERNS_TSV: &str = include_str!("catalogue-patterns.tsv");
 
@@ -22,6 +23,44 @@ pub enum ErrnoUse {
     Decides,
 }
 
+/// When a row's line counts as being about FastCGI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The message itself says so (its server speaks only FastCGI).
+    None,
+    /// The server serves HTTP backends too (nginx's upstream module, mod_proxy,
+    /// lighttpd's gw_backend): the line must show a FastCGI upstream.
+    Required,
+    /// A format with no text of its own (`%s`): the text appended to it is
+    /// what a row matches, so this one is never matched.
+    Passthrough,
+}
+
+/// Whose envelope a row's lines carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Apache,
+    Nginx,
+    PhpFpm,
+    Lighttpd,
+    /// Messages that reach a log through other programs (relayed stderr,
+    /// fcgiwrap, spawn-fcgi, flup, Caddy).
+    Any,
+}
+
+impl Family {
+    /// Whether a line whose envelope says `server` can be one of this family's.
+    pub fn writes(self, server: Option<Server>) -> bool {
+        match (self, server) {
+            (Family::Any, _) | (_, None | Some(Server::Syslog | Server::Unknown)) => true,
+            (Family::Apache, Some(s)) => s.is_apache(),
+            (Family::Nginx, Some(s)) => s == Server::Nginx,
+            (Family::PhpFpm, Some(s)) => s == Server::PhpFpm,
+            (Family::Lighttpd, Some(s)) => s == Server::Lighttpd,
+        }
+    }
+}
+
 /// One catalogue row as a pattern.
 #[derive(Debug)]
 pub struct Pattern {
@@ -29,8 +68,13 @@ pub struct Pattern {
     pub row: &'static str,
     pub code: &'static str,
     pub source: &'static str,
+    pub family: Family,
     pub level: &'static str,
     pub errno: ErrnoUse,
+    pub evidence: Evidence,
+    /// How many characters of a line the row's own words can cover: of
+    /// several rows that match a line, the heaviest explains it best.
+    pub weight: u16,
     pub literal: &'static str,
     pub regex: &'static str,
 }
@@ -42,13 +86,22 @@ pub fn patterns() -> &'static [Pattern] {
 }
 
 fn pattern(fields: Vec<&'static str>) -> Pattern {
-    let [row, code, source, level, errno, literal, regex] = fields[..] else {
-        panic!("catalogue-patterns.tsv: 7 fields expected: {fields:?}");
+    let [row, code, source, server, level, errno, evidence, weight, literal, regex] = fields[..]
+    else {
+        panic!("catalogue-patterns.tsv: 10 fields expected: {fields:?}");
     };
     Pattern {
         row,
         code,
         source,
+        family: match server {
+            "apache" => Family::Apache,
+            "nginx" => Family::Nginx,
+            "php-fpm" => Family::PhpFpm,
+            "lighttpd" => Family::Lighttpd,
+            "any" => Family::Any,
+            _ => panic!("catalogue-patterns.tsv: {row}: unknown server {server}"),
+        },
         level,
         errno: match errno {
             "none" => ErrnoUse::None,
@@ -56,6 +109,15 @@ fn pattern(fields: Vec<&'static str>) -> Pattern {
             "decides" => ErrnoUse::Decides,
             _ => panic!("catalogue-patterns.tsv: {row}: unknown errno use {errno}"),
         },
+        evidence: match evidence {
+            "none" => Evidence::None,
+            "required" => Evidence::Required,
+            "passthrough" => Evidence::Passthrough,
+            _ => panic!("catalogue-patterns.tsv: {row}: unknown evidence {evidence}"),
+        },
+        weight: weight
+            .parse()
+            .unwrap_or_else(|_| panic!("catalogue-patterns.tsv: {row}: bad weight {weight}")),
         literal,
         regex,
     }
@@ -72,9 +134,12 @@ mod tests {
         let patterns = patterns();
         assert_eq!(patterns.len(), codes.len());
         for p in patterns {
+            // A row reports its own code, or one of the stderr content rules'.
             assert!(
-                codes.binary_search_by(|c| c.id.cmp(p.code)).is_ok(),
-                "{}: code {} is not in the table",
+                codes.binary_search_by(|c| c.id.cmp(p.code)).is_ok()
+                    || (p.code.starts_with("FD20")
+                        && crate::core::registry::lookup(p.code).is_some()),
+                "{}: code {} is not in the registry",
                 p.row,
                 p.code
             );

@@ -2,11 +2,11 @@
 //! with the operating-system error and relayed stderr content deciding where the
 //! catalogue says they do.
 
-use super::catalogue::{ErrnoUse, Pattern};
+use super::catalogue::{ErrnoUse, Evidence, Pattern};
 use super::pattern::Matcher;
 use super::stderr;
 use crate::core::registry::{self, codes, Code};
-use crate::sources::logs::envelope::{Envelope, Server};
+use crate::sources::logs::envelope::{self, Envelope, Server};
 
 /// What an entry is.
 #[derive(Clone, Copy, Debug)]
@@ -21,13 +21,43 @@ pub fn classify(env: &Envelope, body: &str) -> Option<Classified> {
     if !is_fastcgi_context(env) {
         return None;
     }
+    // apachectl's `Syntax error on line N of FILE:` is followed by what was
+    // wrong there, which says more than the line number.
+    if let Some((head, detail)) = body.split_once('\n') {
+        if head.contains("Syntax error on line ") {
+            let detail = detail.lines().next().unwrap_or_default();
+            if let Some(found) = classify(&envelope::parse(detail), detail) {
+                return Some(found);
+            }
+        }
+    }
     let matcher = Matcher::get();
-    let pattern = matcher.find(env.message);
+    // Most rows match the message without the errno the envelope took off;
+    // some hold it (php-fpm's `: strerror (errno)`, nginx's ` while ...`).
+    let pattern = matcher
+        .find(env.server, env.message, env.full)
+        .filter(|p| p.evidence != Evidence::Required || shows_fastcgi(env, body));
     if let Some(payload) = stderr::relayed(body) {
-        let code = stderr::classify(payload, true)?;
-        return Some(Classified {
-            code,
-            row: pattern.map(|p| p.row),
+        // What the application wrote decides: its content first, then a
+        // message of the backend's own (php-fpm's answers, fcgiwrap's, flup's).
+        if let Some(code) = stderr::classify(payload, false) {
+            return Some(Classified {
+                code,
+                row: pattern.map(|p| p.row),
+            });
+        }
+        let own = matcher
+            .find(None, payload, payload)
+            .filter(|p| stderr::relayed(p.literal).is_none() && p.evidence == Evidence::None);
+        return Some(match own {
+            Some(p) => Classified {
+                code: row_code(p),
+                row: Some(p.row),
+            },
+            None => Classified {
+                code: stderr::classify(payload, true)?,
+                row: pattern.map(|p| p.row),
+            },
         });
     }
     if let Some(p) = pattern {
@@ -64,6 +94,38 @@ fn is_fastcgi_context(env: &Envelope) -> bool {
         }
     }
     !matches!(env.module, Some(m) if m.starts_with("php") || m == "proxy_http" || m == "ssl")
+}
+
+/// Whether a line shows that its backend speaks FastCGI, for the rows of
+/// servers that serve HTTP backends too. nginx's `upstream: "http://...` has
+/// already ruled the line out.
+///
+/// - A FastCGI or php-fpm name, a unix socket or php-fpm's port 9000 in the
+///   line, or a FastCGI module's tag, is evidence.
+/// - A line of the proxy layer that a FastCGI backend shares (Apache's
+///   `[proxy:...]`, lighttpd's `gw_backend`) counts unless it names another
+///   protocol: those lines often name no backend at all.
+/// - nginx's `[emerg]` refusals of its configuration stop the whole server,
+///   and every FastCGI site with it.
+fn shows_fastcgi(env: &Envelope, body: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "fcgi", "FCGI", "FastCGI", "fastcgi", "php", "unix:", ".sock", ":9000",
+    ];
+    const OTHER: [&str; 12] = [
+        "http://", "https://", "ws://", "wss://", "ajp://", "h2c://", "HTTP: ", "HTTPS: ", "AJP: ",
+        "WS: ", "scgi", "uwsgi",
+    ];
+    if WORDS
+        .iter()
+        .any(|w| env.line.contains(w) || body.contains(w))
+    {
+        return true;
+    }
+    match env.module {
+        Some(m) if m.contains("fcgi") || m.contains("fastcgi") => true,
+        Some("proxy" | "gw_backend") => !OTHER.iter().any(|w| env.line.contains(w)),
+        _ => env.server == Some(Server::Nginx) && env.level == Some("emerg"),
+    }
 }
 
 fn row_code(p: &Pattern) -> &'static Code {
@@ -105,7 +167,6 @@ fn errno_code(p: &Pattern, env: &Envelope) -> Option<&'static Code> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::logs::envelope;
 
     fn code_of(line: &str) -> Option<&'static str> {
         let env = envelope::parse(line);

@@ -11,19 +11,20 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::Regex;
 
-use super::catalogue::{self, Pattern};
+use super::catalogue::{self, Evidence, Pattern};
 use super::stderr;
+use crate::sources::logs::envelope::Server;
 
-/// Shorter literals do not identify a FastCGI message.
-const MIN_LITERAL: usize = 4;
+static ANCHORS_TSV: &str = include_str!("catalogue-anchors.tsv");
 
 /// The compiled matcher, built once per process.
 pub struct Matcher {
-    /// A few dozen anchors, at least one of which is on every line worth a look:
-    /// small enough for the SIMD (Teddy) searcher, which skips noise at
-    /// gigabytes per second.
+    /// The anchors (`catalogue-anchors.tsv`): every catalogue row, in each
+    /// envelope its server writes, holds one. Few enough for the SIMD (Teddy)
+    /// searcher, which skips noise at gigabytes per second.
     anchors: AhoCorasick,
-    /// All literals: the patterns' and the stderr content markers.
+    /// All literals: the patterns' and the stderr content markers. Lines
+    /// pasted without their envelope hold no anchor, only this.
     automaton: AhoCorasick,
     /// For literal i: the patterns (indices into the catalogue's patterns) that need it.
     patterns_of_literal: Vec<Vec<usize>>,
@@ -40,10 +41,8 @@ impl Matcher {
         let mut literals: Vec<&'static str> = Vec::new();
         let mut patterns_of_literal: Vec<Vec<usize>> = Vec::new();
         for (i, p) in catalogue::patterns().iter().enumerate() {
-            // A literal this short (CORE-006's two spaces, MFC-117's `: "`) is in
-            // half of all log lines: such generic pass-through rows would turn
-            // noise into findings, so they are not matched.
-            if p.literal.trim().len() < MIN_LITERAL {
+            // A pass-through row (`%s`) has no text of its own to match.
+            if p.evidence == Evidence::Passthrough {
                 continue;
             }
             match literals.iter().position(|l| *l == p.literal) {
@@ -82,132 +81,66 @@ impl Matcher {
         }
     }
 
-    /// The byte offset of the first anchor at or after `from`, if any. The line
-    /// around it may still turn out not to be about FastCGI.
-    pub fn next_candidate(&self, haystack: &[u8], from: usize) -> Option<usize> {
-        let input = aho_corasick::Input::new(haystack).range(from..);
-        self.anchors.find(input).map(|m| m.start())
+    /// The row that explains the most of a message: of the patterns whose
+    /// regex matches `message`, or `full` (the message with what the envelope
+    /// cut off, such as php-fpm's `: strerror (errno)`), the heaviest (whose
+    /// own words cover the most); ties go to the longer literal. Only rows
+    /// that `server` writes are considered (any, when it is unknown).
+    pub fn find(
+        &self,
+        server: Option<Server>,
+        message: &str,
+        full: &str,
+    ) -> Option<&'static Pattern> {
+        let patterns = catalogue::patterns();
+        let mut candidates: Vec<usize> = self
+            .automaton
+            .find_overlapping_iter(full)
+            .flat_map(|m| {
+                self.patterns_of_literal[m.pattern().as_usize()]
+                    .iter()
+                    .copied()
+            })
+            .filter(|&i| patterns[i].family.writes(server))
+            .collect();
+        // Heaviest first, then the longer literal (the lower index).
+        candidates.sort_unstable_by_key(|&i| (std::cmp::Reverse(patterns[i].weight), i));
+        candidates.dedup();
+        candidates.into_iter().find_map(|i| {
+            let re = self.regex(i)?;
+            let hit = re.is_match(message.as_bytes())
+                || (full != message && re.is_match(full.as_bytes()));
+            hit.then_some(&patterns[i])
+        })
     }
 
-    /// Whether the text contains any literal at all.
-    pub fn is_candidate(&self, text: &str) -> bool {
-        self.automaton.is_match(text)
-    }
-
-    /// The most specific pattern whose regex matches `message`.
-    pub fn find(&self, message: &str) -> Option<&'static Pattern> {
-        // The patterns are ordered most specific first: try the candidates in index
-        // order, lowest first, without allocating for them.
-        let mut tried: Option<usize> = None;
-        loop {
-            let next = self
-                .automaton
-                .find_overlapping_iter(message)
-                .flat_map(|m| {
-                    self.patterns_of_literal[m.pattern().as_usize()]
-                        .iter()
-                        .copied()
-                })
-                .filter(|&i| tried.is_none_or(|t| i > t))
-                .min()?;
-            let re = self.regexes[next].get_or_init(|| {
-                crate::core::text::ascii_regex(catalogue::patterns()[next].regex).ok()
-            });
-            if re
-                .as_ref()
-                .is_some_and(|re| re.is_match(message.as_bytes()))
-            {
-                return Some(&catalogue::patterns()[next]);
-            }
-            tried = Some(next);
-        }
+    fn regex(&self, i: usize) -> Option<&Regex> {
+        self.regexes[i]
+            .get_or_init(|| crate::core::text::ascii_regex(catalogue::patterns()[i].regex).ok())
+            .as_ref()
     }
 }
 
-/// Text that marks a line as possibly about FastCGI: the protocol's names, the
-/// Apache 2.4 module tags of mod_proxy and the FastCGI modules (`[proxy:`,
-/// `[proxy_fcgi:`, `[fcgid:`), an AH code in brackets (custom ErrorLogFormat),
-/// php-fpm's envelope, nginx's `upstream: "fastcgi://` context, and the markers of
-/// raw stderr.
-const BASE_ANCHORS: &[&str] = &[
-    "fastcgi",
-    "FastCGI",
-    "fcgi",
-    "FCGI",
-    "[proxy:",
-    "[AH",
-    "[pool ",
-    "php-fpm",
-    "fpm_",
-    "NOTICE: ",
-    "WARNING: ",
-    "ERROR: ",
-    "ALERT: ",
-    "script headers",
-    "script output",
-    "from script '",
-    "Script timed out",
-    "Last-Modified",
-    "AH02660",
-    // Raw child output and pasted stderr, which no envelope announces.
-    "Traceback",
-    "Primary script",
-    "PHP Fatal error",
-    "PHP Parse error",
-    "PHP Startup",
-    "Cannot get script name",
-    "Connection disallowed",
-];
-
-/// The anchors: the base set, plus the literal of every pattern whose lines
-/// the base set would miss. A pattern is covered when its literal holds an
-/// anchor, or when the envelope of its lines always does: php-fpm's level
-/// markers, nginx's `fastcgi://` upstream on request-time errors, and the
-/// `[proxy:` / `[proxy_fcgi:` tags of modules that exist only in Apache 2.4.
+/// The anchors, one per line of the table (see `scripts/gen-log-catalogue`).
 fn anchor_set() -> Vec<&'static str> {
-    let mut anchors: Vec<&'static str> = BASE_ANCHORS.to_vec();
-    for p in catalogue::patterns() {
-        let fixed_text = p.regex.replace('\\', "");
-        let literal_covered = BASE_ANCHORS
-            .iter()
-            .any(|a| p.literal.contains(a) || fixed_text.contains(a));
-        // Apache 2.4 tags every line with its module ([fcgid:...], [fastcgi:...]);
-        // lighttpd names its source file (mod_fastcgi.c, gw_backend.c).
-        // fcgiwrap and spawn-fcgi reach a log through nginx's "FastCGI sent in
-        // stderr" or under their own program name; nginx's request-time errors
-        // carry `upstream: "fastcgi://`; configuration errors do not.
-        let nginx_request_time = p.source.starts_with("nginx")
-            && !p.regex.contains("in upstream")
-            && !p.regex.contains("resolver")
-            && !p.regex.contains("port in");
-        // The PHP engine's own messages reach a log only as relayed stderr.
-        let envelope_covered = p.source.starts_with("php-fpm")
-            || p.source.starts_with("PHP")
-            || p.source.starts_with("mod_proxy")
-            || p.source.starts_with("mod_fcgid")
-            || p.source.starts_with("mod_fastcgi")
-            || p.source.starts_with("lighttpd")
-            || p.source.starts_with("fcgiwrap")
-            || p.source.starts_with("spawn-fcgi")
-            || nginx_request_time;
-        if literal_covered || envelope_covered || p.literal.trim().len() < MIN_LITERAL {
-            continue;
-        }
-        if !anchors.contains(&p.literal) {
-            anchors.push(p.literal);
-        }
-    }
-    // An anchor that contains another one adds nothing.
-    let all = anchors.clone();
-    anchors.retain(|a| !all.iter().any(|b| b != a && a.contains(b)));
-    anchors.sort_unstable();
-    anchors.dedup();
-    anchors
+    ANCHORS_TSV
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .collect()
 }
 
 impl crate::sources::logs::input::Prefilter for Matcher {
-    fn next_candidate(&self, haystack: &[u8], from: usize) -> Option<usize> {
-        Matcher::next_candidate(self, haystack, from)
+    /// The byte offset of the first anchor at or after `from` (of any literal,
+    /// when `thorough`), if any. The line around it may still turn out not to
+    /// be about FastCGI.
+    fn next_candidate(&self, haystack: &[u8], from: usize, thorough: bool) -> Option<usize> {
+        let input = aho_corasick::Input::new(haystack).range(from..);
+        let automaton = if thorough {
+            &self.automaton
+        } else {
+            &self.anchors
+        };
+        automaton.find(input).map(|m| m.start())
     }
 }
 
@@ -235,19 +168,25 @@ mod tests {
     }
 
     #[test]
-    fn anchors_stay_few() {
-        // Teddy, the SIMD searcher, is at its fastest ("slim") up to 32 literals.
+    fn anchors_stay_few_enough_for_the_simd_searcher() {
+        // Teddy, the SIMD searcher, takes at most 64 literals.
         let n = anchor_set().len();
-        assert!(n <= 32, "{n} anchors: {:?}", anchor_set());
+        assert!((20..=64).contains(&n), "{n} anchors: {:?}", anchor_set());
     }
 
     #[test]
     fn finds_the_row_of_a_message() {
         let m = Matcher::get();
         let p = m
-            .find("[pool www] server reached pm.max_children setting (5), consider raising it")
+            .find(
+                None,
+                "[pool www] server reached pm.max_children setting (5), consider raising it",
+                "[pool www] server reached pm.max_children setting (5), consider raising it",
+            )
             .expect("max_children");
         assert!(p.row.starts_with("FPM"), "{}", p.row);
-        assert!(m.find("GET /index.html 200").is_none());
+        assert!(m
+            .find(None, "GET /index.html 200", "GET /index.html 200")
+            .is_none());
     }
 }

@@ -104,11 +104,26 @@ pub fn relayed(message: &str) -> Option<&str> {
     if finder!(b"stderr").find(bytes).is_none() && finder!(b"Got error").find(bytes).is_none() {
         return None;
     }
-    RELAYS.iter().find_map(|(marker, quote)| {
-        let at = message.find(marker)?;
-        let payload = &message[at + marker.len()..];
-        let payload = payload.strip_prefix(quote).unwrap_or(payload);
-        Some(payload.strip_suffix(quote).unwrap_or(payload))
+    RELAYS
+        .iter()
+        .zip(relay_finders())
+        .find_map(|((marker, quote), finder)| {
+            let at = finder.find(bytes)?;
+            let payload = &message[at + marker.len()..];
+            let payload = payload.strip_prefix(quote).unwrap_or(payload);
+            Some(payload.strip_suffix(quote).unwrap_or(payload))
+        })
+}
+
+/// A searcher per relay marker, built once.
+fn relay_finders() -> &'static [memchr::memmem::Finder<'static>] {
+    static FINDERS: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::OnceLock::new();
+    FINDERS.get_or_init(|| {
+        RELAYS
+            .iter()
+            .map(|(marker, _)| memchr::memmem::Finder::new(marker.as_bytes()))
+            .collect()
     })
 }
 

@@ -249,7 +249,7 @@ fn scan_stream(
             scan_reader(
                 settings,
                 spec,
-                opened.reader,
+                input::Scanner::new(opened.reader),
                 &watched,
                 tally,
                 &mut report,
@@ -296,14 +296,13 @@ impl<'a> Watched<'a> {
 fn scan_reader(
     settings: &LogsSettings,
     spec: &str,
-    reader: impl io::Read,
+    mut scanner: input::Scanner<impl io::Read>,
     progress: &Watched,
     tally: &mut Tally,
     report: &mut InputReport,
     on_entry: &mut dyn FnMut(&EntryReport) -> io::Result<()>,
 ) -> io::Result<()> {
     let matcher = Matcher::get();
-    let mut scanner = input::Scanner::new(reader);
     let mut correlator = correlate::Correlator::default();
     loop {
         let raw = match scanner.next_entry(matcher) {
@@ -381,10 +380,12 @@ fn scan_parallel(
                             let size = (i == 0).then_some(end - start);
                             let watched = Watched::new(progress, spec, size);
                             let mut ignore = |_: &EntryReport| Ok(());
+                            // Only the start of the file is searched thoroughly.
+                            let thorough = if i == 0 { input::THOROUGH_BYTES } else { 0 };
                             if let Err(e) = scan_reader(
                                 settings,
                                 spec,
-                                reader,
+                                input::Scanner::with_thorough(reader, thorough),
                                 &watched,
                                 &mut part,
                                 &mut report,

@@ -12,6 +12,7 @@ pub enum Server {
     Apache22,
     Apache24,
     Nginx,
+    Lighttpd,
     #[serde(rename = "php-fpm")]
     PhpFpm,
     Syslog,
@@ -24,6 +25,7 @@ impl Server {
             Server::Apache22 => "apache22",
             Server::Apache24 => "apache24",
             Server::Nginx => "nginx",
+            Server::Lighttpd => "lighttpd",
             Server::PhpFpm => "php-fpm",
             Server::Syslog => "syslog",
             Server::Unknown => "unknown",
@@ -42,7 +44,8 @@ pub struct Envelope<'a> {
     pub timestamp: Option<Timestamp>,
     /// Log level as written (`error`, `crit`, `WARNING`).
     pub level: Option<&'a str>,
-    /// Apache 2.4 module tag (`proxy_fcgi`, `fcgid`, `core`).
+    /// Apache 2.4 module tag (`proxy_fcgi`, `fcgid`, `core`); lighttpd's
+    /// source file (`mod_fastcgi`, `gw_backend`).
     pub module: Option<&'a str>,
     pub pid: Option<u32>,
     /// nginx connection number (`*42`).
@@ -55,14 +58,21 @@ pub struct Envelope<'a> {
     pub upstream: Option<&'a str>,
     /// The message body, envelope and trailing request context removed.
     pub message: &'a str,
+    /// The message with what follows it kept: php-fpm's `: strerror (errno)`,
+    /// nginx's ` (errno: strerror)` and ` while ...` action. The same as
+    /// `message` where nothing was cut.
+    pub full: &'a str,
     /// False when no envelope was recognised at all.
     pub recognised: bool,
+    /// The whole line, envelope and context included.
+    pub line: &'a str,
 }
 
 /// Parses one line (without its newline).
 pub fn parse(line: &str) -> Envelope<'_> {
     let mut env = Envelope {
         message: line,
+        line,
         ..Envelope::default()
     };
     let mut rest = strip_noise(line);
@@ -80,9 +90,11 @@ pub fn parse(line: &str) -> Envelope<'_> {
     let inner = parse_apache(rest, &mut env)
         || parse_nginx(rest, &mut env)
         || parse_php_fpm(rest, &mut env)
+        || parse_lighttpd(rest, &mut env)
         || parse_apache_custom(rest, &mut env);
     if !inner {
         env.message = rest.trim();
+        env.full = env.message;
         // Pasted messages often keep Apache's `(13)Permission denied: ` or just
         // `Permission denied: ` in front.
         if let Some((errno, text, after)) =
@@ -92,6 +104,9 @@ pub fn parse(line: &str) -> Envelope<'_> {
             env.errno_text = Some(text);
             env.message = after;
         }
+    }
+    if env.full.is_empty() {
+        env.full = env.message;
     }
     env
 }
@@ -301,6 +316,7 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         Some(at) => &rest[..at],
         None => rest,
     };
+    env.full = message.trim_end();
     if let Some(at) = finder_rev!(b" while ").rfind(message.as_bytes()) {
         message = &message[..at];
     }
@@ -378,6 +394,7 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
             rest = &after[comma + 2..];
         }
     }
+    env.full = rest.trim_end();
     if let Some(at) = finder!(b"(), line ").find(rest.as_bytes()) {
         if let Some(colon) = finder!(b": ").find(&rest.as_bytes()[at..]) {
             if !rest[..at].contains(' ') {
@@ -394,7 +411,10 @@ fn parse_php_fpm<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         env.message = rest.trim_end();
     }
     env.level = Some(level);
-    if env.server != Some(Server::Syslog) {
+    // `WARNING: ` alone (php-fpm in a container, without its time) is how
+    // other programs start a line too: without a pool it names no server.
+    let fpm = ts.is_some() || !s.starts_with(level) || env.full.starts_with("[pool ");
+    if env.server != Some(Server::Syslog) && fpm {
         env.server = Some(Server::PhpFpm);
     }
     if ts.is_some() {
@@ -413,6 +433,36 @@ fn fpm_errno(s: &str) -> Option<(i32, &str, &str)> {
     let before = &inner[..open];
     let colon = finder_rev!(b": ").rfind(before.as_bytes())?;
     Some((errno, &before[colon + 2..], &before[..colon]))
+}
+
+/// lighttpd: `2026-11-23 07:53:25: (mod_fastcgi.c.2543) message`.
+fn parse_lighttpd<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
+    let Some((ts, rest)) = time::parse_lighttpd_prefix(s) else {
+        return false;
+    };
+    let Some(inner) = rest.strip_prefix('(') else {
+        return false;
+    };
+    let Some((place, message)) = inner.split_once(") ") else {
+        return false;
+    };
+    // `gw_backend.c.1234`: the file, then the line.
+    let Some((file, line)) = place.rsplit_once('.') else {
+        return false;
+    };
+    if !line.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    env.module = Some(file.strip_suffix(".c").unwrap_or(file));
+    env.server = Some(if env.server == Some(Server::Syslog) {
+        Server::Syslog
+    } else {
+        Server::Lighttpd
+    });
+    env.timestamp = Some(ts);
+    env.recognised = true;
+    env.message = message.trim_end();
+    true
 }
 
 /// Custom ErrorLogFormat: the `AHnnnnn: ...` message in brackets anywhere.

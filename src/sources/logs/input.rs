@@ -18,13 +18,20 @@ pub const MAX_LINE: usize = 64 * 1024;
 const MAX_CONTINUATION: usize = 200;
 
 /// What finds the lines worth a closer look, over a whole chunk of a log at
-/// once: the classifier's automaton of message literals
+/// once: the classifier's automata of message literals
 /// ([`crate::checks::logs::pattern::Matcher`]). Lines it skips are never
 /// looked at one by one.
 pub trait Prefilter {
     /// The offset of the next candidate byte at or after `from`, if any.
-    fn next_candidate(&self, haystack: &[u8], from: usize) -> Option<usize>;
+    /// `thorough` asks for every line that holds a known message, envelope or
+    /// not (pasted fragments); otherwise a line must also hold what the
+    /// envelope of its server puts there (the fast search of large logs).
+    fn next_candidate(&self, haystack: &[u8], from: usize, thorough: bool) -> Option<usize>;
 }
+
+/// Bytes at the start of an input searched thoroughly: all of a pasted
+/// fragment or a small file, the first of a large one.
+pub const THOROUGH_BYTES: u64 = 1 << 20;
 
 /// An opened input.
 pub struct Opened {
@@ -133,10 +140,19 @@ pub struct Scanner<R: Read> {
     /// Lines seen so far (the number of the last complete line).
     pub lines: u64,
     pub bytes: u64,
+    /// Offsets in the input below this are searched thoroughly.
+    thorough_until: u64,
 }
 
 impl<R: Read> Scanner<R> {
+    /// A scanner that searches the first [`THOROUGH_BYTES`] thoroughly.
     pub fn new(reader: R) -> Self {
+        Self::with_thorough(reader, THOROUGH_BYTES)
+    }
+
+    /// A scanner that searches the first `bytes` of its input thoroughly (0
+    /// for a part that starts in the middle of a large file).
+    pub fn with_thorough(reader: R, bytes: u64) -> Self {
         Self {
             reader,
             buf: vec![0; CHUNK],
@@ -146,7 +162,15 @@ impl<R: Read> Scanner<R> {
             skipping: false,
             lines: 0,
             bytes: 0,
+            thorough_until: bytes,
         }
+    }
+
+    /// Whether the buffer from `at` on lies in the thorough part of the input.
+    fn thorough_at(&self, at: usize) -> bool {
+        // The input offset of buffer index `at`.
+        let offset = self.bytes.saturating_sub((self.end - at) as u64);
+        offset < self.thorough_until
     }
 
     /// Reads more; false at end of input.
@@ -228,7 +252,8 @@ impl<R: Read> Scanner<R> {
     pub fn next_entry(&mut self, matcher: &impl Prefilter) -> io::Result<Option<RawEntry>> {
         loop {
             let complete = self.complete_end();
-            let found = matcher.next_candidate(&self.buf[..complete], self.start);
+            let thorough = self.thorough_at(self.start);
+            let found = matcher.next_candidate(&self.buf[..complete], self.start, thorough);
             let Some(hit) = found else {
                 self.lines += count_lines(&self.buf[self.start..complete]);
                 self.start = complete;
@@ -268,9 +293,7 @@ impl<R: Read> Scanner<R> {
     /// Appends the lines that continue the entry (raw child output, PHP
     /// messages and tracebacks split over lines, nginx stderr with raw newlines).
     fn take_continuation(&mut self, entry: &mut RawEntry) -> io::Result<()> {
-        let open_quote = finder!(b"FastCGI sent in stderr: \"")
-            .find(entry.first.as_bytes())
-            .is_some();
+        let open_quote = opens_quote(&entry.first) || opens_config_error(&entry.first);
         while entry.continuation.len() < MAX_CONTINUATION {
             let mut complete = self.complete_end();
             if self.start >= complete {
@@ -330,11 +353,13 @@ pub fn continues(first: &str, previous: Option<&String>, line: &str) -> bool {
         return false;
     }
     // nginx keeps raw newlines of relayed stderr inside the quoted message.
-    let open_quote = first.contains("FastCGI sent in stderr: \"")
-        && !first.contains("\" while ")
-        && !previous.is_some_and(|p| p.contains("\" while "));
+    let open_quote = opens_quote(first) && !previous.is_some_and(|p| p.contains("\" while "));
+    // apachectl and `systemctl status` print a directive's error on the line
+    // after the one that names the file and line.
+    let config_error = opens_config_error(first) && previous.is_none();
     let starts = |p: &str| trimmed.starts_with(p);
     let looks_continued = open_quote
+        || config_error
         || starts(" ")
         || starts("\t")
         || starts("PHP message: ")
@@ -344,6 +369,25 @@ pub fn continues(first: &str, previous: Option<&String>, line: &str) -> bool {
         || (starts("#") && trimmed[1..].starts_with(|c: char| c.is_ascii_digit()))
         || python_exception_line(trimmed);
     looks_continued && !envelope::parse(trimmed).recognised
+}
+
+/// nginx relayed stderr whose quoted text goes on past the end of the line.
+fn opens_quote(first: &str) -> bool {
+    let Some(at) = finder!(b"FastCGI sent in stderr: \"").find(first.as_bytes()) else {
+        return false;
+    };
+    let rest = first[at + 25..].trim_end();
+    let closed = rest.contains("\" while ") || (rest.len() > 1 && rest.ends_with('"'));
+    !closed
+}
+
+/// `AH00526: Syntax error on line 41 of /etc/apache2/conf-enabled/app.conf:`,
+/// whose next line is the directive's error.
+fn opens_config_error(first: &str) -> bool {
+    first.trim_end().ends_with(':')
+        && finder!(b"Syntax error on line ")
+            .find(first.as_bytes())
+            .is_some()
 }
 
 /// `RuntimeError: boom`, the last line of a traceback.

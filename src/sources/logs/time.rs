@@ -114,6 +114,12 @@ pub fn parse_nginx_prefix(s: &str) -> Option<(Timestamp, &str)> {
     date_time(s, b'/', b' ')
 }
 
+/// `2026-11-23 07:53:25: ` (lighttpd).
+pub fn parse_lighttpd_prefix(s: &str) -> Option<(Timestamp, &str)> {
+    let (ts, rest) = date_time(s, b'-', b' ')?;
+    Some((ts, rest.strip_prefix(": ")?))
+}
+
 /// `[23-Nov-2026 07:53:25]` or `[23-Nov-2026 07:53:25.123456]` (php-fpm).
 pub fn parse_fpm_prefix(s: &str) -> Option<(Timestamp, &str)> {
     let inner = s.strip_prefix('[')?;
