@@ -42,7 +42,7 @@ fn seed_documents_every_line_recognised() {
             (12, "FD2551"),
             (13, "FD2544"), // restarting old server processes, newer version found
             (14, "FD2254"),
-            (15, "FD2163"), // terminated by calling exit
+            (15, "FD2014"), // exit status 0: a clean exit, whatever the row says
             (16, "FD2551"),
             (17, "FD2108"), // access for server not allowed: the appended reason
             (18, "FD2162"), // failed to remain running ... backed off to 600 seconds

@@ -10,6 +10,7 @@ mod generated;
 mod layout;
 mod log_fixtures;
 mod logs;
+mod logs_corpus;
 mod logs_coverage;
 mod probe_peers;
 mod probe_sockets;

@@ -85,6 +85,11 @@ pub fn patterns() -> &'static [Pattern] {
     PATTERNS.get_or_init(|| rows(PATTERNS_TSV).map(pattern).collect())
 }
 
+/// The pattern of a catalogue row, by its id.
+pub fn row(id: &str) -> Option<&'static Pattern> {
+    patterns().iter().find(|p| p.row == id)
+}
+
 fn pattern(fields: Vec<&'static str>) -> Pattern {
     let [row, code, source, server, level, errno, evidence, weight, literal, regex] = fields[..]
     else {

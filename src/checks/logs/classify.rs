@@ -46,8 +46,11 @@ pub fn classify(env: &Envelope, body: &str) -> Option<Classified> {
                 row: pattern.map(|p| p.row),
             });
         }
+        // A relayed line may carry its own envelope (php-fpm's `ERROR: ` of a
+        // worker's message, relayed by the master as `said into stderr`).
+        let inner = envelope::parse(payload);
         let own = matcher
-            .find(None, payload, payload)
+            .find(inner.server, inner.message, inner.full)
             .filter(|p| stderr::relayed(p.literal).is_none() && p.evidence == Evidence::None);
         return Some(match own {
             Some(p) => Classified {
@@ -63,7 +66,7 @@ pub fn classify(env: &Envelope, body: &str) -> Option<Classified> {
     if let Some(p) = pattern {
         // Rows that are php-fpm's own stderr texts are judged by the same
         // content rules as the relayed ones, so one diagnosis has one code.
-        if p.source.contains("STDERR") {
+        if p.source.contains("STDERR") || p.source.starts_with("PHP engine") {
             if let Some(code) = stderr::classify(body, false) {
                 return Some(Classified {
                     code,
@@ -71,17 +74,114 @@ pub fn classify(env: &Envelope, body: &str) -> Option<Classified> {
                 });
             }
         }
+        let code = errno_code(p, env).unwrap_or_else(|| row_code(p));
         return Some(Classified {
-            code: errno_code(p, env).unwrap_or_else(|| row_code(p)),
+            code: exit_code(code, env, env.full),
             row: Some(p.row),
         });
     }
     // Raw child output (mod_fcgid writes it unprefixed) and bare pasted lines:
-    // only their content can say what they are.
+    // only their content can say what they are. PHP writes `PHP Fatal error:` to
+    // its logs and stderr; a bare `Fatal error:` is what a browser showed, from
+    // any SAPI.
     if !env.recognised || env.server == Some(Server::Unknown) {
-        return stderr::classify(body, false).map(|code| Classified { code, row: None });
+        let code = stderr::classify(body, false)?;
+        if stderr::is_php(code) && !body.contains("PHP ") {
+            return None;
+        }
+        return Some(Classified { code, row: None });
     }
     None
+}
+
+/// How a process ended, where a line says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    Clean,
+    Failed,
+    /// Status 78, EX_CONFIG: php-fpm refused its configuration.
+    Config,
+}
+
+/// The exit status, signal or reason in a message about a process that ended
+/// decides whether it crashed: a row's class alone cannot, as the same message
+/// reports both (php-fpm's `exited with code 0` and `code 255`, mod_fcgid's
+/// `exit(shutting down)` and `exit(communication error)`).
+fn exit_code(code: &'static Code, env: &Envelope, text: &str) -> &'static Code {
+    use crate::core::registry::Class;
+    // php-fpm's `oops, unknown child (N) exited`: a process it did not start (a
+    // script's own child), whose end says nothing about the pool.
+    if !matches!(code.class, Class::AppCrashed | Class::LifecycleInfo)
+        || text.contains("unknown child")
+    {
+        return code;
+    }
+    match (exit_verdict(env, text), code.class) {
+        (Some(Exit::Config), _) => &codes::LOG_EXIT_CONFIG,
+        (Some(Exit::Clean), Class::AppCrashed) => &codes::LOG_EXIT_CLEAN,
+        (Some(Exit::Failed), Class::LifecycleInfo) => &codes::LOG_EXIT_FAILED,
+        _ => code,
+    }
+}
+
+fn exit_verdict(env: &Envelope, text: &str) -> Option<Exit> {
+    const CLEAN_REASONS: [&str; 4] = [
+        "idle timeout",
+        "lifetime expired",
+        "shutting down",
+        "graceful restart",
+    ];
+    let status = [
+        "return code: ",
+        "return code ",
+        "with code ",
+        "with status '",
+        "with status ",
+        "exit status ",
+        "status=",
+    ]
+    .iter()
+    .find_map(|marker| number_after(text, marker));
+    // mod_fcgid: `exit(REASON), terminated by calling exit(), return code: N`.
+    if let Some(at) = text.find(" exit(") {
+        let reason = text[at + 6..].split(')').next().unwrap_or_default();
+        let clean = CLEAN_REASONS.contains(&reason)
+            && status.is_none_or(|s| s == 0)
+            && !text.contains("unexpected signal");
+        return Some(if clean { Exit::Clean } else { Exit::Failed });
+    }
+    let signal = [
+        "on signal ",
+        "by signal: ",
+        "by signal ",
+        "signalled: ",
+        "signal: ",
+    ]
+    .iter()
+    .find_map(|marker| number_after(text, marker));
+    if let Some(signal) = signal {
+        // SIGQUIT ends a worker gracefully; php-fpm logs the SIGTERM of a
+        // reload or stop at NOTICE level, that of a killed request as a WARNING.
+        let graceful = signal == 3 || (signal == 15 && env.level == Some("NOTICE"));
+        return Some(if graceful { Exit::Clean } else { Exit::Failed });
+    }
+    status.map(|s| match s {
+        0 => Exit::Clean,
+        78 => Exit::Config,
+        _ => Exit::Failed,
+    })
+}
+
+/// The number right after `marker` in `text`.
+fn number_after(text: &str, marker: &str) -> Option<i64> {
+    let at = text.find(marker)? + marker.len();
+    let rest = &text[at..];
+    let digits = rest
+        .bytes()
+        .enumerate()
+        .take_while(|&(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'))
+        .count();
+    rest[..digits].parse().ok()
 }
 
 /// nginx logs the same upstream messages for proxy_pass, uwsgi and scgi: only
@@ -93,7 +193,11 @@ fn is_fastcgi_context(env: &Envelope) -> bool {
             return false;
         }
     }
-    !matches!(env.module, Some(m) if m.starts_with("php") || m == "proxy_http" || m == "ssl")
+    // Apache 2.4's mod_php5 writes `[:error]`, with an empty module (as do
+    // builds of mod_fastcgi, whose messages start with `FastCGI:`).
+    let mod_php5 = env.module == Some("") && env.message.starts_with("PHP ");
+    !mod_php5
+        && !matches!(env.module, Some(m) if m.starts_with("php") || m == "proxy_http" || m == "ssl")
 }
 
 /// Whether a line shows that its backend speaks FastCGI, for the rows of
@@ -139,10 +243,12 @@ fn errno_code(p: &Pattern, env: &Envelope) -> Option<&'static Code> {
     // Apache prepends an errno only where the call site passed one; a pasted
     // line without an envelope keeps it too.
     let applies = p.errno != ErrnoUse::None || env.server.is_none_or(Server::is_apache);
-    if !applies {
+    // A client-side message's errno is about the client's connection.
+    if !applies || row_code(p).class == crate::core::registry::Class::ClientAbort {
         return None;
     }
-    let connecting = p.regex.contains("connect") || p.literal.contains("connect");
+    let connecting =
+        p.regex.contains("connect") || p.literal.contains("connect") || p.literal.contains("dial");
     if connecting {
         let code = match errno {
             13 | 1 => &codes::LOG_CONNECT_PERMISSION,
@@ -157,6 +263,9 @@ fn errno_code(p: &Pattern, env: &Envelope) -> Option<&'static Code> {
         return Some(code);
     }
     match errno {
+        // mod_proxy_fcgi's `(22)Invalid argument: ... AH01075` follows a
+        // response whose headers it could not parse (AH01070).
+        22 if env.module == Some("proxy_fcgi") => super::catalogue::row("PFCGI-014").map(row_code),
         104 | 54 => Some(&codes::LOG_BACKEND_RESET),
         32 => Some(&codes::LOG_BACKEND_BROKEN_PIPE),
         110 | 60 | 10060 | 70007 => Some(&codes::LOG_BACKEND_TIMEOUT),
@@ -217,5 +326,79 @@ mod tests {
             Some("FD2059")
         );
         assert_eq!(code_of("hello world"), None);
+    }
+
+    #[test]
+    fn the_exit_status_decides_whether_a_process_crashed() {
+        // The same message reports a clean exit and a crash.
+        assert_eq!(
+            code_of("[04-Dec-2026 10:00:00] WARNING: [pool www] child 515958 exited with code 0 after 2529.933860 seconds from start"),
+            Some("FD2014")
+        );
+        let class = |line: &str| {
+            crate::core::registry::lookup(code_of(line).unwrap())
+                .unwrap()
+                .class
+        };
+        assert_eq!(
+            class("[04-Dec-2026 10:00:00] WARNING: [pool www] child 515958 exited with code 255 after 2.9 seconds from start"),
+            crate::core::registry::Class::AppCrashed
+        );
+        let crash = code_of("[04-Dec-2026 10:00:00] WARNING: [pool www] child 4301 exited on signal 11 (SIGSEGV - core dumped) after 12.5 seconds from start");
+        assert_eq!(
+            crate::core::registry::lookup(crash.unwrap()).unwrap().class,
+            crate::core::registry::Class::AppCrashed
+        );
+        assert_eq!(
+            code_of("[Mon Nov 23 07:53:25.1 2026] [fcgid:info] [pid 1:tid 2] mod_fcgid: process /srv/app.fcgi(123) exit(shutting down), terminated by calling exit(), return code: 0"),
+            Some("FD2014")
+        );
+        // EX_CONFIG: php-fpm refused its configuration.
+        assert_eq!(
+            code_of("Jan 04 21:23:29 web1 systemd[1]: php8.0-fpm.service: Main process exited, code=exited, status=78/CONFIG"),
+            Some("FD2016")
+        );
+    }
+
+    #[test]
+    fn evidence_of_fastcgi_is_needed_where_http_backends_log_the_same() {
+        let cut = "connect() failed (111: Connection refused) while connecting to upstream";
+        assert_eq!(code_of(cut), None, "no sign of FastCGI");
+        assert_eq!(
+            code_of("connect() to unix:/run/php/php8.2-fpm.sock failed (13: Permission denied) while connecting to upstream"),
+            Some("FD2001"),
+            "a unix socket, a php name: FastCGI"
+        );
+    }
+
+    #[test]
+    fn mod_php5_and_other_modules_directives_are_not_fastcgi() {
+        assert_eq!(
+            code_of("[Wed Jul 10 16:20:07.685294 2019] [:error] [pid 2280] [client 192.168.1.65:58547] PHP Warning:  Unknown: POST Content-Length of 68 bytes exceeds the limit of 3 bytes in Unknown on line 0"),
+            None
+        );
+        assert_eq!(
+            code_of("Invalid command 'RewriteEngine', perhaps misspelled or defined by a module not included in the server configuration"),
+            None
+        );
+        assert!(code_of("Invalid command 'FcgidWrapper', perhaps misspelled or defined by a module not included in the server configuration").is_some());
+    }
+
+    #[test]
+    fn mod_proxy_fcgi_invalid_argument_after_bad_headers_is_a_protocol_error() {
+        let code = code_of("[Mon Aug 12 14:11:35.807031 2019] [proxy_fcgi:error] [pid 155:tid 1] (22)Invalid argument: [client 172.23.0.6:54150] AH01075: Error dispatching request to :").unwrap();
+        assert_eq!(
+            crate::core::registry::lookup(code).unwrap().class,
+            crate::core::registry::Class::ProtocolError
+        );
+    }
+
+    #[test]
+    fn a_worker_message_relayed_by_the_master_is_classified_by_its_own_row() {
+        let code = code_of("[11-Aug-2024 17:13:42] WARNING: [pool app] child 667 said into stderr: \"ERROR: scoreboard: failed to lock (already locked)\"").unwrap();
+        assert_eq!(
+            crate::core::registry::lookup(code).unwrap().class,
+            crate::core::registry::Class::InternalError
+        );
     }
 }

@@ -14,7 +14,7 @@ const RELAYS: [(&str, &str); 5] = [
 ];
 
 /// Content rules, most specific and most severe first.
-const RULES: [(&[&str], &Code); 13] = [
+const RULES: [(&[&str], &Code); 15] = [
     (
         &["Primary script unknown"],
         &codes::STDERR_PRIMARY_SCRIPT_UNKNOWN,
@@ -31,6 +31,10 @@ const RULES: [(&[&str], &Code); 13] = [
         &["Connection disallowed: IP address"],
         &codes::STDERR_CONNECTION_DISALLOWED,
     ),
+    (
+        &["Unable to allocate shared memory segment"],
+        &codes::STDERR_SHM_ALLOCATION,
+    ),
     (&["Allowed memory size of"], &codes::STDERR_MEMORY_EXHAUSTED),
     (
         &["Maximum execution time of"],
@@ -40,10 +44,13 @@ const RULES: [(&[&str], &Code); 13] = [
         &["PHP Startup: Unable to load dynamic library"],
         &codes::STDERR_PHP_STARTUP,
     ),
+    // The script itself is outside open_basedir ("Unknown:" is the request's
+    // own script); a script's access to another file is its own warning.
     (
-        &["open_basedir restriction in effect"],
+        &["Unknown: open_basedir restriction in effect"],
         &codes::STDERR_OPEN_BASEDIR,
     ),
+    (&["POST Content-Length of"], &codes::STDERR_POST_TOO_LARGE),
     (
         &["Cannot get script name, are DOCUMENT_ROOT and SCRIPT_NAME"],
         &codes::STDERR_FCGIWRAP_SCRIPT_NAME,
@@ -89,12 +96,29 @@ pub const MARKERS: &[&str] = &[
     "Maximum execution time of",
     "Unable to load dynamic library",
     "open_basedir restriction in effect",
+    "POST Content-Length of",
+    "Unable to allocate shared memory segment",
     "Cannot get script name",
     "WSGIServer: missing FastCGI param",
     "Traceback (most recent call last)",
     "PHP Fatal error",
     "PHP Parse error",
 ];
+
+/// Whether a content code is about a message of PHP's (a fatal error, a
+/// warning, a limit).
+pub fn is_php(code: &Code) -> bool {
+    [
+        &codes::STDERR_MEMORY_EXHAUSTED,
+        &codes::STDERR_MAX_EXECUTION_TIME,
+        &codes::STDERR_PHP_FATAL,
+        &codes::STDERR_PHP_WARNING,
+        &codes::STDERR_POST_TOO_LARGE,
+        &codes::STDERR_OPEN_BASEDIR,
+    ]
+    .iter()
+    .any(|c| c.id == code.id)
+}
 
 /// The relayed text, when `message` relays application stderr.
 pub fn relayed(message: &str) -> Option<&str> {

@@ -9,7 +9,7 @@
 pub mod follow;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io;
+use std::io::{self, Read};
 
 use serde::Serialize;
 
@@ -244,8 +244,35 @@ fn scan_stream(
     };
     match input::open(spec) {
         Err(e) => report.errors.push(e),
-        Ok(opened) => {
+        Ok(mut opened) => {
             let watched = Watched::new(progress, spec, opened.size);
+            // A paste on standard input is read whole, as one fragment.
+            if spec == "-" {
+                let mut head = Vec::new();
+                let read = (&mut opened.reader)
+                    .take(FRAGMENT_MAX as u64 + 1)
+                    .read_to_end(&mut head);
+                if let Err(e) = read {
+                    report.errors.push(format!("-: {e}"));
+                    return Ok(report);
+                }
+                if head.len() <= FRAGMENT_MAX {
+                    let text = String::from_utf8_lossy(&head);
+                    scan_fragment(settings, &text, tally, &mut report, on_entry)?;
+                    return Ok(report);
+                }
+                let reader = io::Cursor::new(head).chain(opened.reader);
+                scan_reader(
+                    settings,
+                    spec,
+                    input::Scanner::new(reader),
+                    &watched,
+                    tally,
+                    &mut report,
+                    on_entry,
+                )?;
+                return Ok(report);
+            }
             scan_reader(
                 settings,
                 spec,
@@ -258,6 +285,100 @@ fn scan_stream(
         }
     }
     Ok(report)
+}
+
+/// Standard input up to this size is a paste: read whole, it is read again as
+/// one line when none of its lines is recognised (a mail client or a terminal
+/// wrapped it).
+const FRAGMENT_MAX: usize = 16 << 10;
+
+/// Classifies a pasted fragment: typographic quotes made plain, and, when no
+/// line of it is recognised, its lines joined (with a space, then without, for
+/// a word cut in two).
+fn scan_fragment(
+    settings: &LogsSettings,
+    text: &str,
+    tally: &mut Tally,
+    report: &mut InputReport,
+    on_entry: &mut dyn FnMut(&EntryReport) -> io::Result<()>,
+) -> io::Result<()> {
+    let plain = plain_quotes(text);
+    let lines = plain.lines().filter(|l| !l.trim().is_empty()).count();
+    let mut variants = vec![plain.clone().into_owned()];
+    if lines > 1 {
+        for joiner in [" ", ""] {
+            let joined: Vec<&str> = plain
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            variants.push(joined.join(joiner));
+        }
+    }
+    for (i, variant) in variants.iter().enumerate() {
+        let mut part = Tally::default();
+        let mut part_report = InputReport::default();
+        let mut found = Vec::new();
+        let mut keep = |e: &EntryReport| {
+            found.push(e.clone());
+            Ok(())
+        };
+        let quiet = Watched::new(&Quiet, "-", None);
+        scan_reader(
+            settings,
+            "-",
+            input::Scanner::new(variant.as_bytes()),
+            &quiet,
+            &mut part,
+            &mut part_report,
+            &mut keep,
+        )?;
+        if found.is_empty() && i + 1 < variants.len() {
+            continue;
+        }
+        let unwrapped = i > 0;
+        for mut e in found {
+            if unwrapped {
+                (e.line, e.end_line) = (1, lines as u64);
+            }
+            on_entry(&e)?;
+        }
+        if unwrapped {
+            for p in part.problems.values_mut() {
+                p.example_line = 1;
+            }
+        }
+        tally.merge(part, 0);
+        report.entries += part_report.entries;
+        break;
+    }
+    report.lines = text.lines().count() as u64;
+    report.bytes = text.len() as u64;
+    Ok(())
+}
+
+/// Typographic quotes, which blogs and word processors put into pasted log
+/// lines, as the plain ones the servers wrote.
+fn plain_quotes(text: &str) -> std::borrow::Cow<'_, str> {
+    const QUOTES: [(char, char); 4] = [
+        ('\u{201c}', '"'),
+        ('\u{201d}', '"'),
+        ('\u{2018}', '\''),
+        ('\u{2019}', '\''),
+    ];
+    if !text.contains(|c| QUOTES.iter().any(|(q, _)| c == *q)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                QUOTES
+                    .iter()
+                    .find(|(q, _)| c == *q)
+                    .map_or(c, |(_, plain)| *plain)
+            })
+            .collect(),
+    )
 }
 
 /// The progress of one input, told only for inputs large enough to need it.

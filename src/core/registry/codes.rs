@@ -586,6 +586,40 @@ max_execution_time <= request_terminate_timeout <= the web server's timeout \
 (fastcgi_read_timeout, ProxyTimeout, FcgidIOTimeout); add capacity if the pool is \
 saturated.";
 
+    LOG_EXIT_CLEAN = "FD2014", LifecycleInfo, Info,
+        "a FastCGI process exited cleanly",
+    explanation: "A FastCGI process ended with status 0, on the signal of a graceful \
+stop or reload (SIGQUIT, php-fpm's NOTICE-level SIGTERM), or for a reason of its \
+manager's own (mod_fcgid's idle timeout, lifetime expired, shutting down): the line \
+names the process and how it ended. It is part of a normal life cycle, though the \
+message it came in often reads like a failure. Example: php-fpm 'WARNING: [pool www] \
+child 4301 exited with code 0 after 2529.93 seconds from start', mod_fcgid \
+'process /srv/app.fcgi(123) exit(shutting down), terminated by calling exit(), return \
+code: 0'.",
+    fix: "No action needed. If processes restart often, compare pm.max_requests or \
+FcgidMaxRequestsPerProcess and the idle timeouts with the load.";
+
+    LOG_EXIT_FAILED = "FD2015", AppCrashed, Critical,
+        "a FastCGI process exited with an error status or was killed",
+    explanation: "A FastCGI process ended with a non-zero status or on a signal that \
+is not a graceful stop (SIGSEGV, SIGKILL, SIGABRT), or its manager ended it after a \
+failure (mod_fcgid's communication error, busy timeout): the line names the process and \
+how it ended, and requests it was serving failed. Example: lighttpd '(mod_fastcgi.c.1114) \
+terminated by signal: 9', php-fpm 'ALERT: oops, unknown child (103) exited with code 1'.",
+    fix: "Find why it ended at that second: the process's own log and stderr for a \
+non-zero status, 'dmesg' or 'journalctl -k' for SIGKILL (OOM killer) and segfaults, \
+coredumpctl for a core; then restart it if its manager does not.";
+
+    LOG_EXIT_CONFIG = "FD2016", StartupConfigError, Critical,
+        "a FastCGI process manager exited on a configuration error (status 78)",
+    explanation: "A FastCGI service ended with exit status 78, EX_CONFIG: php-fpm \
+exits with it when its configuration test fails (a syntax error, an unknown setting, \
+a pool without listen, a user that does not exist), and the service manager reports \
+it. The service is not running. Example: systemd 'php8.2-fpm.service: Main process \
+exited, code=exited, status=78/CONFIG', docker compose 'php exited with code 78'.",
+    fix: "Run the configuration test, which names the file and line: 'php-fpm8.2 -t' \
+(in a container: 'docker compose run php php-fpm -t'); fix it and start the service.";
+
     // ---- FD205x logs: relayed application stderr, by content ---------------------------
     STDERR_PRIMARY_SCRIPT_UNKNOWN = "FD2051", ScriptNotFound, Critical,
         "php-fpm: Primary script unknown (SCRIPT_FILENAME does not exist)",
@@ -715,6 +749,26 @@ logged next to it. Example: 'FastCGI sent in stderr: \"lab: print to sys.stderr 
 inside request\"'.",
     fix: "Read the text; fix the application, or send its debugging output to its own \
 log file.";
+
+    STDERR_POST_TOO_LARGE = "FD2065", RequestLimit, Warning,
+        "PHP: request body larger than post_max_size",
+    explanation: "PHP refused the body of a POST request because its Content-Length \
+is above post_max_size: $_POST and $_FILES stay empty, so uploads and forms fail \
+without an error the user sees. Example: 'PHP Warning:  POST Content-Length of \
+10468213 bytes exceeds the limit of 8388608 bytes in Unknown on line 0'.",
+    fix: "Raise post_max_size (and upload_max_filesize, below it) in the pool \
+('php_admin_value[post_max_size] = 64M') or php.ini, and the web server's limit with it \
+(client_max_body_size, LimitRequestBody, FcgidMaxRequestLen); reload php-fpm.";
+
+    STDERR_SHM_ALLOCATION = "FD2066", StartupConfigError, Critical,
+        "PHP could not allocate shared memory (opcache, APCu)",
+    explanation: "A shared-memory segment that PHP allocates at start-up (opcache's, \
+APCu's) could not be mapped: the size asked for is above what the host or container \
+allows (memory limit, /dev/shm size, kernel.shmmax). The extension stays off, or \
+php-fpm does not start. Example: 'Fatal Error Unable to allocate shared memory segment \
+of 67108864 bytes: mmap: Cannot allocate memory (12)'.",
+    fix: "Lower opcache.memory_consumption (or apc.shm_size), or give the host or \
+container more memory (docker --shm-size, the memory limit); then restart php-fpm.";
 
     // ---- FD30xx socket: ownership, permissions, listeners ------------------------
     SOCKET_TAKEN_OVER = "FD3001", SocketMissingOrRefused, Warning,

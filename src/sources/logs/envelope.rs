@@ -91,8 +91,21 @@ pub fn parse(line: &str) -> Envelope<'_> {
         || parse_nginx(rest, &mut env)
         || parse_php_fpm(rest, &mut env)
         || parse_lighttpd(rest, &mut env)
+        || parse_json(rest, &mut env)
+        || parse_logfmt(rest, &mut env)
         || parse_apache_custom(rest, &mut env);
-    if !inner {
+    // A paste may hold prose before the envelope (`Example : [Fri Dec 02 ...`,
+    // `Starting php-fpm: [06-Dec-2013 ...`): the envelope is found further in.
+    if !inner && !env.recognised {
+        if let Some(at) = later_envelope(rest) {
+            let mut later = parse(&rest[at..]);
+            later.line = line;
+            if later.recognised {
+                return later;
+            }
+        }
+    }
+    if !inner && !parse_nginx_partial(rest, &mut env) {
         env.message = rest.trim();
         env.full = env.message;
         // Pasted messages often keep Apache's `(13)Permission denied: ` or just
@@ -103,12 +116,73 @@ pub fn parse(line: &str) -> Envelope<'_> {
             env.errno = Some(errno);
             env.errno_text = Some(text);
             env.message = after;
+        } else if let Some((errno, text)) = errno_anywhere(env.message) {
+            env.errno = Some(errno);
+            env.errno_text = Some(text);
         }
     }
     if env.full.is_empty() {
         env.full = env.message;
     }
     env
+}
+
+/// The operating-system error somewhere in a line no envelope explained: nginx's
+/// `(13: Permission denied)`, php-fpm's `: Permission denied (13)` at the end, or
+/// Go's lower-case `connect: permission denied` (Caddy, exporters).
+fn errno_anywhere(s: &str) -> Option<(i32, &str)> {
+    const GO_WORDS: [(&str, i32); 8] = [
+        ("permission denied", 13),
+        ("no such file or directory", 2),
+        ("connection refused", 111),
+        ("connection reset by peer", 104),
+        ("resource temporarily unavailable", 11),
+        ("broken pipe", 32),
+        ("i/o timeout", 110),
+        ("no route to host", 113),
+    ];
+    if let Some(open) = finder!(b" (").find(s.as_bytes()) {
+        let mut at = open;
+        // Each ` (` in turn: the first that holds `N: text)` is the errno.
+        loop {
+            let inner = &s[at + 2..];
+            if let Some((num, rest)) = inner.split_once(": ") {
+                if let (Ok(errno), Some(close)) = (num.parse::<i32>(), rest.find(')')) {
+                    return Some((errno, &rest[..close]));
+                }
+            }
+            match finder!(b" (").find(&s.as_bytes()[at + 2..]) {
+                Some(next) => at += 2 + next,
+                None => break,
+            }
+        }
+    }
+    if let Some((errno, text, _)) = fpm_errno(s) {
+        return Some((errno, text));
+    }
+    GO_WORDS.iter().find_map(|(word, errno)| {
+        let at = s.find(word)?;
+        Some((*errno, &s[at..at + word.len()]))
+    })
+}
+
+/// Where an Apache or php-fpm envelope starts after some text: a `[` followed
+/// by a weekday (Apache) or a day of the month (php-fpm), in the first 80 bytes.
+fn later_envelope(s: &str) -> Option<usize> {
+    const DAYS: [&str; 7] = [
+        "[Mon ", "[Tue ", "[Wed ", "[Thu ", "[Fri ", "[Sat ", "[Sun ",
+    ];
+    let head = &s.as_bytes()[..s.len().min(80)];
+    memchr::memchr_iter(b'[', head)
+        .skip_while(|&at| at == 0)
+        .find(|&at| {
+            let rest = &s[at..];
+            DAYS.iter().any(|d| rest.starts_with(d))
+                || (rest.len() > 4
+                    && rest.as_bytes()[1].is_ascii_digit()
+                    && rest.as_bytes()[2].is_ascii_digit()
+                    && rest.as_bytes()[3] == b'-')
+        })
 }
 
 /// A bare strerror text before the message, as in pasted Apache lines.
@@ -127,10 +201,28 @@ fn errno_word(s: &str) -> Option<(i32, &str, &str)> {
     })
 }
 
-/// Docker log framing bytes, compose prefixes (`php_1  | `), vim line numbers,
-/// Markdown quotes and leading blanks.
+/// Docker log framing bytes, compose prefixes (`php_1  | `), line numbers of
+/// `cat -n` and vim, Markdown residue of a paste (quotes, back-ticks, `**`, a
+/// `$` where a terminal cut the line) and blanks.
 fn strip_noise(line: &str) -> &str {
-    let mut s = line.trim_start_matches(|c: char| c.is_whitespace() || c == '>' || c.is_control());
+    let mut s = line
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '>' || c == '`' || c.is_control());
+    s = s.trim_end_matches(|c: char| c.is_whitespace() || c == '`');
+    // Markdown bold around a whole line: `**[Fri Sep 01 ...] ...**`.
+    let unstarred = s.trim_start_matches('*');
+    if unstarred.len() < s.len() && unstarred.starts_with(|c: char| c == '[' || c.is_ascii_digit())
+    {
+        s = unstarred.trim_end_matches(['*', '_']);
+    }
+    // `  12 [Fri May 09 ...` or `12: 2024/01/15 ...`: a line number before an envelope.
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=6).contains(&digits) {
+        let after = s[digits..].trim_start_matches(':');
+        let trimmed = after.trim_start();
+        if trimmed.len() < after.len() && trimmed.starts_with('[') {
+            s = trimmed;
+        }
+    }
     // A compose prefix is short: look for its bar near the start only.
     let head = &s.as_bytes()[..s.len().min(64)];
     let bar = finder!(b" | ")
@@ -295,6 +387,51 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
             }
         }
     }
+    env.timestamp = Some(ts);
+    nginx_tail(rest, env);
+    true
+}
+
+/// An nginx line pasted without its time: `[crit] 812#812: *5 connect() ...` or
+/// `*5 connect() ...`.
+fn parse_nginx_partial<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
+    let mut rest = s;
+    if let Some(inner) = rest.strip_prefix('[') {
+        let Some(close) = inner.find("] ") else {
+            return false;
+        };
+        let level = &inner[..close];
+        if !NGINX_LEVELS.contains(&level) {
+            return false;
+        }
+        env.level = Some(level);
+        rest = &inner[close + 2..];
+        if let Some(colon) = finder!(b": ").find(rest.as_bytes()) {
+            let pid = &rest[..colon];
+            if pid.contains('#') && pid.bytes().all(|b| b.is_ascii_digit() || b == b'#') {
+                rest = &rest[colon + 2..];
+            }
+        }
+    }
+    let connection = rest.strip_prefix('*').is_some_and(|a| {
+        let digits = a.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && a[digits..].starts_with(' ')
+    });
+    if env.level.is_none() && !connection {
+        return false;
+    }
+    nginx_tail(rest, env);
+    true
+}
+
+const NGINX_LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+];
+
+/// What follows nginx's time and level: `*5 message (errno: text) while
+/// action, client: ..., upstream: "..."`.
+fn nginx_tail<'a>(s: &'a str, env: &mut Envelope<'a>) {
+    let mut rest = s;
     if let Some(after) = rest.strip_prefix('*') {
         let digits = after.bytes().take_while(|b| b.is_ascii_digit()).count();
         env.connection = after[..digits].parse().ok();
@@ -305,7 +442,6 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     } else {
         Server::Nginx
     });
-    env.timestamp = Some(ts);
     env.recognised = true;
     // Request context: everything from ", client: " on, with the upstream kept.
     if let Some(at) = finder!(b", upstream: \"").find(rest.as_bytes()) {
@@ -326,7 +462,6 @@ fn parse_nginx<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         message = before;
     }
     env.message = message;
-    true
 }
 
 /// nginx's ` (13: Permission denied)` at the end of a message.
@@ -463,6 +598,55 @@ fn parse_lighttpd<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
     env.recognised = true;
     env.message = message.trim_end();
     true
+}
+
+/// Caddy's JSON lines: `{"level":"error","ts":...,"logger":"http.log.error",
+/// "msg":"dialing backend: ...","error":"..."}`. The message is `msg`; an
+/// `error` field, where there is one, is the fuller text.
+fn parse_json<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
+    if !s.starts_with('{') {
+        return false;
+    }
+    let Some(msg) = quoted_after(s, "\"msg\":\"") else {
+        return false;
+    };
+    env.level = quoted_after(s, "\"level\":\"");
+    env.message = msg;
+    env.full = quoted_after(s, "\"error\":\"").unwrap_or(msg);
+    env.recognised = true;
+    true
+}
+
+/// Go's logfmt (logrus, php-fpm_exporter): `time="..." level=error msg="..."`.
+fn parse_logfmt<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
+    if !s.starts_with("time=") && !s.starts_with("level=") {
+        return false;
+    }
+    let Some(msg) = quoted_after(s, " msg=\"") else {
+        return false;
+    };
+    if let Some(at) = finder!(b"level=").find(s.as_bytes()) {
+        let level = &s[at + 6..];
+        env.level = Some(&level[..level.find(' ').unwrap_or(level.len())]);
+    }
+    env.message = msg;
+    env.recognised = true;
+    true
+}
+
+/// The text after `marker` up to the next quote that no backslash escapes.
+fn quoted_after<'a>(s: &'a str, marker: &str) -> Option<&'a str> {
+    let start = s.find(marker)? + marker.len();
+    let bytes = s.as_bytes();
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(&s[start..i]),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Custom ErrorLogFormat: the `AHnnnnn: ...` message in brackets anywhere.
