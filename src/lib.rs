@@ -94,9 +94,12 @@ fn dispatch(
             let host = host_with(args.web_user.as_deref())?;
             commands::ps::run(&ps, &host).map(Data::Ps)
         }
-        Command::Explain(args) => {
-            commands::explain::run(args.code.as_deref(), args.all)?.map(Data::Explain)
-        }
+        Command::Explain(args) => match args.code.as_deref() {
+            Some(text) if !args.all && !commands::explain::names_a_code(text) => {
+                commands::explain::fragment(text, &Host::from_env())?.map(Data::Fragment)
+            }
+            code => commands::explain::run(code, args.all)?.map(Data::Explain),
+        },
     };
     emit(out, settings, &report)
 }

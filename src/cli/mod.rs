@@ -98,17 +98,21 @@ pub enum Command {
     /// Show the web server, FastCGI process managers and applications as a tree, and what is wrong.
     #[command(after_help = PS_EXAMPLES)]
     Ps(PsArgs),
-    /// Explain a diagnostic code (FD1004), a class (timeout), or list every code.
+    /// Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
 }
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:
+  fcgi-doctor explain 'connect() to unix:/run/php/php8.2-fpm.sock failed (13: Permission denied)'
   fcgi-doctor explain FD1004
   fcgi-doctor explain permission_denied
   fcgi-doctor explain --all --format json
 
+A log line (anything that is not one word) is read as `logs -` reads a paste,
+with or without its envelope, wrapped or cut: each message recognised is shown
+with its code, why it happens and the fix; the exit status is that of `logs`.
 Every finding of every command names its code; the registry never renumbers or
 reuses one.";
 
@@ -277,8 +281,9 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A code such as FD1004, or a class such as permission_denied.
-    #[arg(value_name = "CODE", required_unless_present = "all")]
+    /// A code such as FD1004, a class such as permission_denied, or a log line
+    /// pasted in quotes.
+    #[arg(value_name = "CODE|LINE", required_unless_present = "all")]
     pub code: Option<String>,
 
     /// List every code.

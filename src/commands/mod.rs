@@ -21,6 +21,8 @@ pub enum Data {
     Socket(socket::SocketReport),
     Ps(ps::PsReport),
     Explain(explain::ExplainList),
+    /// `explain '<pasted line>'`.
+    Fragment(explain::FragmentReport),
 }
 
 impl Data {
@@ -31,7 +33,7 @@ impl Data {
             Data::Logs(_) => "logs",
             Data::Socket(_) => "socket",
             Data::Ps(_) => "ps",
-            Data::Explain(_) => "explain",
+            Data::Explain(_) | Data::Fragment(_) => "explain",
         }
     }
 

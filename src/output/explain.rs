@@ -6,9 +6,10 @@ use std::io::{self, Write};
 use colored::Colorize;
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::{text, OutputSettings};
-use crate::commands::explain::ExplainList;
+use super::{severity_label, text, OutputSettings};
+use crate::commands::explain::{ExplainList, FragmentReport};
 use crate::core::registry::Code;
+use crate::core::sanitize;
 
 /// Prose is wrapped at this width at most, for reading comfort.
 const PROSE_WIDTH: usize = 78;
@@ -64,4 +65,53 @@ fn write_table(out: &mut dyn Write, list: &[&Code], settings: &OutputSettings) -
         out,
         "\n`fcgi-doctor explain CODE` for the explanation and the fix."
     )
+}
+
+/// A pasted fragment: each recognised entry with why it happens and the fix.
+pub fn render_fragment(
+    out: &mut dyn Write,
+    report: &FragmentReport,
+    settings: &OutputSettings,
+) -> io::Result<()> {
+    let width = settings.width.min(PROSE_WIDTH);
+    for (i, e) in report.entries.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let prefix = e.severity.as_str().len() + e.code.len() + 2;
+        writeln!(
+            out,
+            "{} {} {}",
+            severity_label(e.severity),
+            e.code.bold(),
+            text::after_label(e.title, prefix, width)
+        )?;
+        let lines = if e.end_line > e.line {
+            format!("lines {}-{}", e.line, e.end_line)
+        } else {
+            format!("line {}", e.line)
+        };
+        let message = format!(
+            "{lines} ({}): {}",
+            e.class.as_str(),
+            sanitize::escape(&sanitize::truncate(&e.message, 400))
+        );
+        writeln!(out, "{}", text::wrap(&message, width, 2, 4))?;
+        if let Some(context) = super::logs::request_context(
+            e.request.as_deref(),
+            e.script.as_deref(),
+            e.client.as_deref(),
+            e.upstream.as_deref(),
+        ) {
+            writeln!(out, "{}", text::wrap(&context, width, 2, 4))?;
+        }
+        if let Some(cause) = e.cause {
+            writeln!(out, "  follows line {cause}: fix that first")?;
+        }
+        let why = text::wrap(e.explanation, width, 7, 7);
+        writeln!(out, "  {} {}", "why:".bold(), &why[7..])?;
+        let fix = text::wrap(&sanitize::escape(&e.fix), width, 7, 7);
+        writeln!(out, "  {} {}", "fix:".bold(), &fix[7..])?;
+    }
+    Ok(())
 }

@@ -117,6 +117,14 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
             sanitize::escape(&sanitize::truncate(&p.example, 240))
         );
         writeln!(out, "{}", text::wrap(&example, width, 2, 10))?;
+        if let Some(context) = request_context(
+            p.example_request.as_deref(),
+            p.example_script.as_deref(),
+            p.example_client.as_deref(),
+            p.example_upstream.as_deref(),
+        ) {
+            writeln!(out, "{}", text::wrap(&context, width, 10, 10))?;
+        }
         if p.is_symptom() {
             writeln!(
                 out,
@@ -168,6 +176,29 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
         }
     }
     Ok(())
+}
+
+/// `GET /slow.php?s=8 HTTP/1.1 from 203.0.113.9 to fastcgi://unix:/run/...`:
+/// what a line says about its request, for the example.
+pub fn request_context(
+    request: Option<&str>,
+    script: Option<&str>,
+    client: Option<&str>,
+    upstream: Option<&str>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    match (request, script) {
+        (Some(r), _) => parts.push(format!("request {r}")),
+        (None, Some(s)) => parts.push(format!("script {s}")),
+        _ => {}
+    }
+    if let Some(c) = client {
+        parts.push(format!("from {c}"));
+    }
+    if let Some(u) = upstream {
+        parts.push(format!("to {u}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Counts per class and hour (per day when the span is longer than two days),

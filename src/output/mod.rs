@@ -250,7 +250,7 @@ impl<'a> Human<'a> {
             return Ok(());
         }
         self.body(report)?;
-        if !matches!(report.data, Data::Logs(_)) {
+        if !matches!(report.data, Data::Logs(_) | Data::Fragment(_)) {
             self.findings(findings.iter().copied())?;
         }
         if report.data.is_check() {
@@ -268,6 +268,7 @@ impl<'a> Human<'a> {
             Data::Socket(d) => socket::render(out, d, settings)?,
             Data::Ps(d) => ps::render(out, d, settings)?,
             Data::Explain(d) => explain::render(out, d, settings)?,
+            Data::Fragment(d) => explain::render_fragment(out, d, settings)?,
         }
         let width = settings.width;
         for note in &report.notes {

@@ -74,6 +74,12 @@ pub struct EntryReport {
     pub cause_code: Option<&'static str>,
     /// The catalogue row whose pattern matched.
     pub row: Option<&'static str>,
+    /// The request (`GET /slow.php?s=8 HTTP/1.1`), client and upstream the
+    /// line names, and the script it is about, where it says.
+    pub request: Option<String>,
+    pub client: Option<String>,
+    pub upstream: Option<String>,
+    pub script: Option<String>,
 }
 
 /// Everything seen about one code: the `problems` objects.
@@ -90,6 +96,11 @@ pub struct Problem {
     pub example: String,
     /// `file:line` of the example.
     pub example_at: String,
+    /// The example's request, client, upstream and script, where it names them.
+    pub example_request: Option<String>,
+    pub example_client: Option<String>,
+    pub example_upstream: Option<String>,
+    pub example_script: Option<String>,
     #[serde(skip)]
     pub example_file: String,
     #[serde(skip)]
@@ -285,6 +296,33 @@ fn scan_stream(
         }
     }
     Ok(report)
+}
+
+/// The entries of a pasted fragment (`fcgi-doctor explain '<line>'`), read as
+/// `logs -` reads a paste.
+pub fn fragment_entries(text: &str) -> io::Result<Vec<EntryReport>> {
+    let settings = LogsSettings {
+        inputs: vec!["-".into()],
+        since: None,
+        until: None,
+        min_severity: Severity::Info,
+        follow: false,
+        timeline: false,
+        verbose: false,
+    };
+    let mut found = Vec::new();
+    let mut keep = |e: &EntryReport| {
+        found.push(e.clone());
+        Ok(())
+    };
+    scan_fragment(
+        &settings,
+        text,
+        &mut Tally::default(),
+        &mut InputReport::default(),
+        &mut keep,
+    )?;
+    Ok(found)
 }
 
 /// Standard input up to this size is a paste: read whole, it is read again as
@@ -570,6 +608,10 @@ impl Tally {
             files: BTreeSet::new(),
             example: sanitize::escape(&sanitize::truncate(&e.message, 300)).into_owned(),
             example_at: String::new(),
+            example_request: e.request.clone(),
+            example_client: e.client.clone(),
+            example_upstream: e.upstream.clone(),
+            example_script: e.script.clone(),
             example_file: e.file.clone(),
             example_line: e.line,
             fix: crate::core::registry::lookup(e.code)
@@ -690,7 +732,39 @@ pub fn entry_report(
         cause: cause.map(|(line, _)| line),
         cause_code: cause.map(|(_, code)| code.id),
         row: classified.row,
+        request: env.request.map(|r| sanitize::escape(r).into_owned()),
+        client: env.client.map(|c| sanitize::escape(c).into_owned()),
+        upstream: env.upstream.map(|u| sanitize::escape(u).into_owned()),
+        script: script_of(&env, &body).map(|s| sanitize::escape(s).into_owned()),
     })
+}
+
+/// The script a line is about: the path of its request, or the one the
+/// message names (Apache's `End of script output before headers: index.php`,
+/// `script '/srv/www/x.php'`, php-fpm's `script '...'` in its slowlog and
+/// timeouts, mod_fcgid's `process /srv/app.fcgi(123)`).
+fn script_of<'a>(env: &envelope::Envelope<'a>, body: &'a str) -> Option<&'a str> {
+    if let Some(request) = env.request {
+        let path = request.split(' ').nth(1)?;
+        return Some(path.split('?').next().unwrap_or(path));
+    }
+    for (marker, end) in [
+        ("script '", '\''),
+        ("script \"", '"'),
+        ("from script '", '\''),
+        ("before headers: ", ' '),
+        ("script headers: ", ' '),
+        ("mod_fcgid: process ", '('),
+    ] {
+        if let Some(at) = body.find(marker) {
+            let rest = &body[at + marker.len()..];
+            let name = &rest[..rest.find([end, ',', '\n']).unwrap_or(rest.len())];
+            if !name.is_empty() {
+                return Some(name);
+            }
+        }
+    }
+    None
 }
 
 fn in_bounds(settings: &LogsSettings, ts: Option<Timestamp>) -> bool {

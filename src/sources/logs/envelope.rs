@@ -56,6 +56,8 @@ pub struct Envelope<'a> {
     pub errno_text: Option<&'a str>,
     /// nginx `upstream: "..."`, which tells FastCGI from proxy_pass.
     pub upstream: Option<&'a str>,
+    /// nginx `request: "GET /slow.php?s=8 HTTP/1.1"`, without its quotes.
+    pub request: Option<&'a str>,
     /// The message body, envelope and trailing request context removed.
     pub message: &'a str,
     /// The message with what follows it kept: php-fpm's `: strerror (errno)`,
@@ -417,7 +419,10 @@ fn parse_nginx_partial<'a>(s: &'a str, env: &mut Envelope<'a>) -> bool {
         let digits = a.bytes().take_while(u8::is_ascii_digit).count();
         digits > 0 && a[digits..].starts_with(' ')
     });
-    if env.level.is_none() && !connection {
+    // Or only nginx's request context: `..., client: 1.2.3.4, server: shop, ...`.
+    let context = finder!(b", client: ").find(rest.as_bytes()).is_some()
+        && finder!(b", server: ").find(rest.as_bytes()).is_some();
+    if env.level.is_none() && !connection && !context {
         return false;
     }
     nginx_tail(rest, env);
@@ -443,10 +448,20 @@ fn nginx_tail<'a>(s: &'a str, env: &mut Envelope<'a>) {
         Server::Nginx
     });
     env.recognised = true;
-    // Request context: everything from ", client: " on, with the upstream kept.
+    // Request context: everything from ", client: " on, with the upstream,
+    // the request and the client kept.
     if let Some(at) = finder!(b", upstream: \"").find(rest.as_bytes()) {
         let value = &rest[at + 13..];
         env.upstream = value.find('"').map(|end| &value[..end]);
+    }
+    if let Some(at) = finder!(b", request: \"").find(rest.as_bytes()) {
+        let value = &rest[at + 12..];
+        env.request = value.find('"').map(|end| &value[..end]);
+    }
+    if let Some(at) = finder!(b", client: ").find(rest.as_bytes()) {
+        let value = &rest[at + 10..];
+        let end = value.find(',').unwrap_or(value.len());
+        env.client = Some(value[..end].trim()).filter(|c| !c.is_empty());
     }
     let mut message = match finder!(b", client: ").find(rest.as_bytes()) {
         Some(at) => &rest[..at],

@@ -368,7 +368,12 @@ pub fn continues(first: &str, previous: Option<&String>, line: &str) -> bool {
         || starts("Stack trace:")
         || (starts("#") && trimmed[1..].starts_with(|c: char| c.is_ascii_digit()))
         || python_exception_line(trimmed);
-    looks_continued && !envelope::parse(trimmed).recognised
+    // A line that starts an entry of its own has an envelope with a time or a
+    // level; nginx's request context alone (the end of a relayed message) does not.
+    looks_continued && {
+        let env = envelope::parse(trimmed);
+        !(env.recognised && (env.timestamp.is_some() || env.level.is_some()))
+    }
 }
 
 /// nginx relayed stderr whose quoted text goes on past the end of the line.
