@@ -34,3 +34,24 @@ pub fn ascii_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
         .unicode(false)
         .build()
 }
+
+/// `3 min ago`, `2 h ago`, `5 days ago`: how long ago, for people.
+pub fn ago(seconds: i64) -> String {
+    match seconds {
+        ..60 => "under a minute ago".to_string(),
+        60..3600 => format!("{} min ago", seconds / 60),
+        3600..172_800 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod ago_tests {
+    #[test]
+    fn ago_reads_like_a_person_says_it() {
+        assert_eq!(super::ago(5), "under a minute ago");
+        assert_eq!(super::ago(180), "3 min ago");
+        assert_eq!(super::ago(7300), "2 h ago");
+        assert_eq!(super::ago(3 * 86_400 + 5), "3 days ago");
+    }
+}

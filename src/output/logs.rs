@@ -100,13 +100,28 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
             (Some(a), _) => format!("at {a}"),
             _ => "undated".to_string(),
         };
-        let seen = format!("seen {when} in {}", sanitize::escape(&files.join(", ")));
+        let age = p
+            .last_seen_seconds_ago
+            .map(|s| format!("; last seen {}", crate::core::text::ago(s)))
+            .unwrap_or_default();
+        let seen = format!(
+            "seen {when} in {}{age}",
+            sanitize::escape(&files.join(", "))
+        );
         writeln!(out, "{}", text::wrap(&seen, width, 2, 7))?;
         if !p.caused_by.is_empty() {
             let causes: Vec<String> = p
                 .caused_by
                 .iter()
-                .map(|(code, n)| format!("{code} ({n} of {})", p.count))
+                .map(|(code, n)| match p.caused_by_at.get(code) {
+                    Some(at) => format!(
+                        "{code} at {}:{} ({n} of {})",
+                        sanitize::escape(&at.file),
+                        at.line,
+                        p.count
+                    ),
+                    None => format!("{code} ({n} of {})", p.count),
+                })
                 .collect();
             let follows = format!("follows {}: fix that first", causes.join(", "));
             writeln!(out, "{}", text::wrap(&follows, width, 2, 10))?;
@@ -117,9 +132,14 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
             sanitize::escape(&sanitize::truncate(&p.example, 240))
         );
         writeln!(out, "{}", text::wrap(&example, width, 2, 10))?;
+        // The script, unless the example names it already.
+        let script = p
+            .example_script
+            .as_deref()
+            .filter(|s| !p.example.contains(s));
         if let Some(context) = request_context(
             p.example_request.as_deref(),
-            p.example_script.as_deref(),
+            script,
             p.example_client.as_deref(),
             p.example_upstream.as_deref(),
         ) {

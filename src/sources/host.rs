@@ -26,6 +26,8 @@ use super::webuser::{self, WebUser};
 pub const TEST_PROC_ENV: &str = "FCGI_DOCTOR_TEST_PROC";
 /// The environment variable naming a fixture configuration root (tests only).
 pub const TEST_CONFIG_ENV: &str = "FCGI_DOCTOR_TEST_CONFIG";
+/// The environment variable fixing the clock, `2026-11-23T08:00:00` (tests only).
+pub const TEST_NOW_ENV: &str = "FCGI_DOCTOR_TEST_NOW";
 
 pub struct Host {
     proc: ProcFs,
@@ -38,6 +40,8 @@ pub struct Host {
     web_user: OnceLock<Option<WebUser>>,
     services: OnceLock<Services>,
     fpm_configs: Mutex<HashMap<PathBuf, Arc<FpmConfig>>>,
+    /// The local time, unless a test fixed it.
+    now: Option<chrono::NaiveDateTime>,
 }
 
 impl Host {
@@ -51,7 +55,14 @@ impl Host {
             web_user: OnceLock::new(),
             services: OnceLock::new(),
             fpm_configs: Mutex::new(HashMap::new()),
+            now: None,
         }
+    }
+
+    /// The local time (logs' timestamps are local), or the test's fixed one.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.now
+            .unwrap_or_else(|| chrono::Local::now().naive_local())
     }
 
     /// This host, or the fixture the test harness names.
@@ -60,7 +71,11 @@ impl Host {
             .map_or_else(ProcFs::live, |root| ProcFs::recorded(PathBuf::from(root)));
         let config = std::env::var_os(TEST_CONFIG_ENV)
             .map_or_else(ConfigRoot::default, |root| ConfigRoot(PathBuf::from(root)));
-        Self::new(proc, config)
+        let mut host = Self::new(proc, config);
+        host.now = std::env::var(TEST_NOW_ENV)
+            .ok()
+            .and_then(|t| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S").ok());
+        host
     }
 
     /// The web user, given (`--web-user`) rather than detected.

@@ -509,3 +509,81 @@ fn follow_with_json_writes_the_summary_at_the_end() {
     assert!(codes.contains(&"FD2001"), "{codes:?}");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn problems_say_how_long_ago_and_old_news_points_at_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path(), "fpm.log", &[FPM_MAX_CHILDREN]);
+    // 07:53:26 seen from 08:00:00: 6 minutes.
+    let fresh = fcgi_doctor(["logs", &log]).run();
+    assert!(
+        fresh.stdout.contains("last seen 6 min ago"),
+        "{}",
+        fresh.stdout
+    );
+    assert!(!fresh.stdout.contains("--since 1h"), "{}", fresh.stdout);
+    let json = fcgi_doctor(["logs", "--format", "json", &log]).run().json();
+    assert_eq!(json["problems"][0]["last_seen_seconds_ago"], 394);
+    // Three hours later everything is old news; the status stays what was found.
+    let later = fcgi_doctor(["logs", &log])
+        .env("FCGI_DOCTOR_TEST_NOW", "2026-11-23T11:00:00")
+        .run();
+    assert!(
+        later.stdout.contains("last seen 3 h ago"),
+        "{}",
+        later.stdout
+    );
+    assert!(later.stdout.contains("`--since 1h`"), "{}", later.stdout);
+    assert_eq!(later.code, 1);
+    let since = fcgi_doctor(["logs", "--since", "2026-11-23", &log])
+        .env("FCGI_DOCTOR_TEST_NOW", "2026-11-23T11:00:00")
+        .run();
+    assert!(!since.stdout.contains("`--since 1h`"), "{}", since.stdout);
+}
+
+#[test]
+fn a_backend_cause_in_another_file_leads_the_web_servers_symptom() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = write_log(
+        dir.path(),
+        "error.log",
+        &["2026/11/23 07:53:29 [error] 812#812: *7 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /slow.php?s=8 HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"localhost\""],
+    );
+    let fpm = write_log(
+        dir.path(),
+        "php8.2-fpm.log",
+        &[
+            "[23-Nov-2026 07:53:29] WARNING: [pool www] child 4302, script '/var/www/html/slow.php' (request: \"GET /slow.php?s=8\") execution timed out (2.012345 sec), terminating",
+            "[23-Nov-2026 07:53:29] WARNING: [pool www] child 4302 exited on signal 15 (SIGTERM) after 10.000000 seconds from start",
+        ],
+    );
+    let run = fcgi_doctor(["logs", "--format", "json", &nginx, &fpm]).run();
+    let json = run.json();
+    let problems = json["problems"].as_array().unwrap();
+    // The timeout leads; the reset in nginx's log names it, file and line.
+    assert_eq!(problems[0]["class"], "timeout", "{json:#}");
+    let reset = problems.iter().find(|p| p["code"] == "FD2011").unwrap();
+    let cause = problems[0]["code"].as_str().unwrap();
+    assert_eq!(reset["caused_by"][cause], 1, "{reset:#}");
+    assert_eq!(reset["caused_by_at"][cause]["file"], fpm.as_str());
+    assert_eq!(reset["caused_by_at"][cause]["line"], 1);
+    assert_eq!(reset["example_request"], "GET /slow.php?s=8 HTTP/1.1");
+    assert_eq!(reset["example_script"], "/slow.php");
+    // A reset of another script at the same second is not this timeout's.
+    let other = write_log(
+        dir.path(),
+        "other.log",
+        &["2026/11/23 07:53:29 [error] 812#812: *8 recv() failed (104: Connection reset by peer) while reading response header from upstream, client: 127.0.0.1, server: _, request: \"GET /fast.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"localhost\""],
+    );
+    let json = fcgi_doctor(["logs", "--format", "json", &other, &fpm])
+        .run()
+        .json();
+    let reset = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "FD2011")
+        .unwrap()
+        .clone();
+    assert_eq!(reset["caused_by"], serde_json::json!({}), "{reset:#}");
+}

@@ -70,6 +70,8 @@ where
     cmd.args(args)
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        // A fixed clock, shortly after the fixtures' log lines (2026-11-23).
+        .env("FCGI_DOCTOR_TEST_NOW", "2026-11-23T08:00:00")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -38,8 +38,12 @@ pub struct Correlator {
 
 /// Whether an entry is a consequence rather than a cause.
 pub fn is_symptom(code: &Code, message: &str) -> bool {
-    // Apache puts the AH code first in the message.
+    // Apache puts the AH code first in the message; php-fpm's SIGTERM of a
+    // worker follows the `execution timed out ... terminating` that sent it,
+    // and its `FPM initialization failed` the error that stopped the start.
     code.class == Class::IncompleteHeaders
+        || message.contains("exited on signal 15 (SIGTERM)")
+        || message.starts_with("FPM initialization failed")
         || [
             "AH01079",
             "AH01075",
@@ -138,6 +142,152 @@ fn client_host(client: &str) -> &str {
     }
 }
 
+/// Links across files and servers: the web server's symptom (nginx's
+/// `upstream timed out`, a reset, `No such file`) and the backend's cause
+/// (php-fpm's `execution timed out`, `server reached pm.max_children`, a
+/// refused start) are logged in different files. An entry of the web server's
+/// that found no cause in its own file takes the backend's problem of another
+/// file logged within [`ACROSS_BEFORE`] seconds before it (or a second after:
+/// the two clocks tick apart), when what both name agrees (the script); a
+/// backend that did not start explains the failures of the hour after.
+#[derive(Default)]
+pub struct Across {
+    backend: Vec<Candidate>,
+    web: Vec<Candidate>,
+    /// Entries not kept for want of room.
+    pub dropped: u64,
+}
+
+/// An entry, as the pass across files sees it.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// Which input (an index the caller keeps).
+    pub file: usize,
+    pub line: u64,
+    pub seconds: i64,
+    pub code: &'static Code,
+    /// The script's file name, where the entry names one.
+    pub script: Option<String>,
+}
+
+/// A symptom and its cause in another file.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub symptom: Candidate,
+    pub cause: Candidate,
+}
+
+/// Seconds a backend's cause may come before the web server's symptom.
+pub const ACROSS_BEFORE: i64 = 5;
+/// And after it: the two servers' clocks and buffers.
+const ACROSS_AFTER: i64 = 1;
+/// A backend that refused to start explains the failures of this long after.
+const START_FAILURE_SPAN: i64 = 3600;
+/// Entries kept per side: bounded memory on any log.
+const ACROSS_MAX: usize = 50_000;
+
+impl Across {
+    /// Keeps an entry: `backend` for php-fpm's own log, otherwise the web
+    /// server's (only those without a cause in their own file).
+    pub fn observe(&mut self, backend: bool, candidate: Candidate) {
+        if candidate.code.severity < Severity::Warning {
+            return;
+        }
+        let side = if backend {
+            &mut self.backend
+        } else {
+            &mut self.web
+        };
+        if side.len() < ACROSS_MAX {
+            side.push(candidate);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Takes over what another tally kept: its lines start after
+    /// `line_offset` (a later part of a file read in parts) and `file` maps
+    /// its input indices to this one's.
+    pub fn merge(&mut self, other: Across, line_offset: u64, file: impl Fn(usize) -> usize) {
+        for (mine, theirs) in [
+            (&mut self.backend, other.backend),
+            (&mut self.web, other.web),
+        ] {
+            for mut c in theirs {
+                if mine.len() == ACROSS_MAX {
+                    self.dropped += 1;
+                    continue;
+                }
+                c.line += line_offset;
+                c.file = file(c.file);
+                mine.push(c);
+            }
+        }
+        self.dropped += other.dropped;
+    }
+
+    /// Every web server entry with its backend cause in another file.
+    pub fn links(mut self) -> Vec<Link> {
+        self.backend.sort_by_key(|c| c.seconds);
+        let mut links = Vec::new();
+        for symptom in self.web {
+            // The latest cause before it (or at most a second after) wins.
+            let upto = self
+                .backend
+                .partition_point(|c| c.seconds <= symptom.seconds + ACROSS_AFTER);
+            let mut candidates = self.backend[..upto].iter().rev().filter(|cause| {
+                let span = if cause.code.class == Class::StartupConfigError {
+                    START_FAILURE_SPAN
+                } else {
+                    ACROSS_BEFORE
+                };
+                cause.file != symptom.file
+                    && symptom.seconds - cause.seconds <= span
+                    && explains(cause, &symptom)
+            });
+            // One that names the same script says the most; else the latest.
+            let first = candidates.next();
+            let found = std::iter::once(first)
+                .flatten()
+                .chain(candidates)
+                .find(|c| c.script.is_some() && c.script == symptom.script)
+                .or(first);
+            if let Some(cause) = found {
+                links.push(Link {
+                    cause: cause.clone(),
+                    symptom,
+                });
+            }
+        }
+        links
+    }
+}
+
+/// Whether a backend problem can be why the web server failed: the same script
+/// when both name one, and a start failure only for a missing or refused socket.
+fn explains(cause: &Candidate, symptom: &Candidate) -> bool {
+    if let (Some(a), Some(b)) = (&cause.script, &symptom.script) {
+        if a != b {
+            return false;
+        }
+    }
+    if cause.code.class == Class::StartupConfigError {
+        return symptom.code.class == Class::SocketMissingOrRefused;
+    }
+    true
+}
+
+/// The file name of a script path or request path (`/srv/www/slow.php` and
+/// `/slow.php` are the same script to both servers).
+pub fn script_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Seconds since the epoch of a (zone-less, local) timestamp.
+pub fn epoch_seconds(t: Timestamp) -> i64 {
+    seconds(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +315,34 @@ mod tests {
             .observe(2, &other_pid, &codes::LOG_CONNECT_MISSING)
             .is_none());
         assert!(c.observe(3, &late, &codes::LOG_CONNECT_MISSING).is_none());
+    }
+
+    #[test]
+    fn a_backend_timeout_explains_the_web_servers_reset_in_another_file() {
+        let fpm_timeout = lookup("FD2189").unwrap();
+        let mut across = Across::default();
+        let cand = |file, line, seconds, code, script: Option<&str>| Candidate {
+            file,
+            line,
+            seconds,
+            code,
+            script: script.map(str::to_string),
+        };
+        across.observe(true, cand(1, 7, 100, fpm_timeout, Some("slow.php")));
+        across.observe(
+            false,
+            cand(0, 3, 101, &codes::LOG_BACKEND_RESET, Some("slow.php")),
+        );
+        across.observe(
+            false,
+            cand(0, 4, 101, &codes::LOG_BACKEND_RESET, Some("other.php")),
+        );
+        across.observe(
+            false,
+            cand(0, 5, 120, &codes::LOG_BACKEND_RESET, Some("slow.php")),
+        );
+        let links = across.links();
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!((links[0].symptom.line, links[0].cause.line), (3, 7));
     }
 }

@@ -107,8 +107,13 @@ pub struct Problem {
     pub example_line: u64,
     /// The registry's fix, in this host's terms.
     pub fix: String,
+    /// Seconds from `last_seen` to now; null without a timestamp (or one in
+    /// the future: another time zone, a wrong clock).
+    pub last_seen_seconds_ago: Option<i64>,
     /// Codes of the causes this problem followed, with how often.
     pub caused_by: BTreeMap<&'static str, u64>,
+    /// For each cause code, where one such cause was logged (any input).
+    pub caused_by_at: BTreeMap<&'static str, Place>,
     /// Entries that had a cause: when all did, this is a symptom.
     #[serde(skip)]
     pub with_cause: u64,
@@ -118,6 +123,13 @@ impl Problem {
     pub fn is_symptom(&self) -> bool {
         self.with_cause == self.count
     }
+}
+
+/// A line of an input.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Place {
+    pub file: String,
+    pub line: u64,
 }
 
 /// Per-input counters: the `inputs` objects.
@@ -205,7 +217,34 @@ pub fn run(
     let mut summary = tally.into_summary(inputs);
     summary.show_timeline = settings.timeline;
     summary.verbose = settings.verbose;
-    Ok(outcome(summary, host))
+    let mut out = outcome(summary, host);
+    if settings.since.is_none() {
+        if let Some(note) = old_news(&out.data.problems) {
+            out.notes.push(note);
+        }
+    }
+    Ok(out)
+}
+
+/// Problems last seen longer ago than this are old news.
+const OLD_NEWS_SECONDS: i64 = 3600;
+
+/// When every problem found was last seen over an hour ago: say so, and how
+/// to see only what happens now.
+fn old_news(problems: &[Problem]) -> Option<String> {
+    let ages: Vec<i64> = problems
+        .iter()
+        .filter(|p| p.severity > Severity::Info)
+        .map(|p| p.last_seen_seconds_ago)
+        .collect::<Option<_>>()?;
+    let newest = *ages.iter().min()?;
+    (newest > OLD_NEWS_SECONDS).then(|| {
+        format!(
+            "every problem found was last seen over an hour ago (the newest {}): `--since 1h` \
+             shows only what happens now",
+            crate::core::text::ago(newest)
+        )
+    })
 }
 
 /// The summary's problems as findings (their fixes in this host's terms), and
@@ -219,6 +258,13 @@ fn outcome(mut summary: Summary, host: &Host) -> Outcome<Summary> {
         if let std::borrow::Cow::Owned(fix) = fixes::localize(&p.fix, host.services()) {
             p.fix = fix;
         }
+    }
+    let now = host.now();
+    for p in &mut summary.problems {
+        p.last_seen_seconds_ago = p
+            .last_seen
+            .map(|t| (now - t.0).num_seconds())
+            .filter(|&s| s >= 0);
     }
     let mut out = Outcome::new(summary);
     out.findings = out.data.findings();
@@ -577,17 +623,79 @@ fn scan_parallel(
     report
 }
 
-/// Counts being built: problems by code, the timeline, informational entries.
+/// Counts being built: problems by code, the timeline, informational
+/// entries, and what the pass across files needs.
 #[derive(Default)]
 struct Tally {
     problems: HashMap<&'static str, Problem>,
     timeline: BTreeMap<(Timestamp, Class), u64>,
     info: Vec<EntryReport>,
     info_count: u64,
+    across: correlate::Across,
+    /// The inputs, in the order first seen (indices of `across`).
+    files: Vec<String>,
 }
 
 impl Tally {
+    fn file_index(&mut self, file: &str) -> usize {
+        match self.files.iter().position(|f| f == file) {
+            Some(i) => i,
+            None => {
+                self.files.push(file.to_string());
+                self.files.len() - 1
+            }
+        }
+    }
+
+    /// Keeps what the pass across files needs of an entry: php-fpm's own
+    /// lines and the web servers', those that found no cause in their file.
+    fn keep_for_across(&mut self, e: &EntryReport) {
+        let Some(ts) = e.timestamp else {
+            return;
+        };
+        // An entry with a cause in its own file is neither side's root.
+        let backend = e.server == Server::PhpFpm.as_str();
+        let web = matches!(e.server, "nginx" | "apache22" | "apache24" | "lighttpd");
+        if !(backend || web) || e.cause.is_some() {
+            return;
+        }
+        let Some(code) = crate::core::registry::lookup(e.code) else {
+            return;
+        };
+        let file = self.file_index(&e.file);
+        self.across.observe(
+            backend,
+            correlate::Candidate {
+                file,
+                line: e.line,
+                seconds: correlate::epoch_seconds(ts),
+                code,
+                script: e
+                    .script
+                    .as_deref()
+                    .map(|s| correlate::script_name(s).to_string()),
+            },
+        );
+    }
+
+    /// Links the web servers' problems to their causes in other files.
+    fn link_across(&mut self) {
+        let links = std::mem::take(&mut self.across).links();
+        for link in links {
+            let Some(p) = self.problems.get_mut(link.symptom.code.id) else {
+                continue;
+            };
+            p.with_cause += 1;
+            *p.caused_by.entry(link.cause.code.id).or_default() += 1;
+            p.caused_by_at.entry(link.cause.code.id).or_insert(Place {
+                file: self.files[link.cause.file].clone(),
+                line: link.cause.line,
+            });
+        }
+    }
+
     fn record(&mut self, e: &EntryReport) {
+        self.keep_for_across(e);
         if let Some(ts) = e.timestamp {
             *self.timeline.entry((ts.hour(), e.class)).or_default() += 1;
         }
@@ -617,7 +725,9 @@ impl Tally {
             fix: crate::core::registry::lookup(e.code)
                 .map_or("", |c| c.fix)
                 .to_string(),
+            last_seen_seconds_ago: None,
             caused_by: BTreeMap::new(),
+            caused_by_at: BTreeMap::new(),
             with_cause: 0,
         });
         p.count += 1;
@@ -628,14 +738,20 @@ impl Tally {
         if !p.files.contains(&e.file) {
             p.files.insert(e.file.clone());
         }
-        if let Some(cause) = e.cause_code {
+        if let (Some(cause), Some(line)) = (e.cause_code, e.cause) {
             p.with_cause += 1;
             *p.caused_by.entry(cause).or_default() += 1;
+            p.caused_by_at.entry(cause).or_insert(Place {
+                file: e.file.clone(),
+                line,
+            });
         }
     }
 
     /// Adds a later range's counts; its line numbers start after `line_offset`.
     fn merge(&mut self, other: Tally, line_offset: u64) {
+        let files: Vec<usize> = other.files.iter().map(|f| self.file_index(f)).collect();
+        self.across.merge(other.across, line_offset, |i| files[i]);
         for ((t, c), n) in other.timeline {
             *self.timeline.entry((t, c)).or_default() += n;
         }
@@ -650,6 +766,9 @@ impl Tally {
         }
         for (code, mut theirs) in other.problems {
             theirs.example_line += line_offset;
+            for at in theirs.caused_by_at.values_mut() {
+                at.line += line_offset;
+            }
             match self.problems.get_mut(code) {
                 None => {
                     self.problems.insert(code, theirs);
@@ -666,12 +785,16 @@ impl Tally {
                     for (c, n) in theirs.caused_by {
                         *mine.caused_by.entry(c).or_default() += n;
                     }
+                    for (c, at) in theirs.caused_by_at {
+                        mine.caused_by_at.entry(c).or_insert(at);
+                    }
                 }
             }
         }
     }
 
-    fn into_summary(self, inputs: Vec<InputReport>) -> Summary {
+    fn into_summary(mut self, inputs: Vec<InputReport>) -> Summary {
+        self.link_across();
         let mut list: Vec<Problem> = self.problems.into_values().collect();
         for p in &mut list {
             p.example_at = format!("{}:{}", p.example_file, p.example_line);
