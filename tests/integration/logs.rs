@@ -587,3 +587,29 @@ fn a_backend_cause_in_another_file_leads_the_web_servers_symptom() {
         .clone();
     assert_eq!(reset["caused_by"], serde_json::json!({}), "{reset:#}");
 }
+
+#[test]
+fn an_applications_traceback_is_the_cause_of_the_missing_headers_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(
+        dir.path(),
+        "error.log",
+        &[
+            "[Mon Nov 23 07:53:25.100 2026] [fcgid:warn] [pid 1:tid 2] [client 127.0.0.1:5] mod_fcgid: stderr: Traceback (most recent call last):",
+            "  File \"/srv/app.fcgi\", line 3, in <module>",
+            "    from flup.server.fcgi import WSGIServer",
+            "ModuleNotFoundError: No module named 'flup'",
+            "[Mon Nov 23 07:53:25.200 2026] [core:error] [pid 1:tid 2] [client 127.0.0.1:5] End of script output before headers: app.fcgi",
+        ],
+    );
+    let json = fcgi_doctor(["logs", "--format", "json", &log]).run().json();
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems[0]["code"], "FD2067", "{json:#}");
+    assert_eq!(
+        problems[0]["example"],
+        "ModuleNotFoundError: No module named 'flup' (Python traceback of 4 lines)"
+    );
+    assert_eq!(problems[1]["class"], "incomplete_headers");
+    assert_eq!(problems[1]["caused_by"]["FD2067"], 1);
+    assert_eq!(problems[1]["caused_by_at"]["FD2067"]["line"], 1);
+}

@@ -20,6 +20,8 @@ const LOOK_BACK: usize = 16;
 #[derive(Clone, Debug)]
 struct Seen {
     line: u64,
+    /// The last line of the entry (a traceback spans many).
+    end_line: u64,
     /// Seconds since the epoch of the (zone-less) timestamp.
     seconds: Option<i64>,
     pid: Option<u32>,
@@ -61,6 +63,7 @@ impl Correlator {
     pub fn observe(
         &mut self,
         line: u64,
+        end_line: u64,
         env: &Envelope,
         code: &'static Code,
     ) -> Option<(u64, &'static Code)> {
@@ -83,6 +86,7 @@ impl Correlator {
         }
         self.recent.push_back(Seen {
             line,
+            end_line,
             seconds: env.timestamp.map(seconds),
             pid: env.pid,
             connection: env.connection,
@@ -101,7 +105,7 @@ fn seconds(t: Timestamp) -> i64 {
 fn within_window(earlier: &Seen, line: u64, env: &Envelope) -> bool {
     match (earlier.seconds, env.timestamp.map(seconds)) {
         (Some(a), Some(b)) => (b - a).abs() <= WINDOW_SECONDS,
-        _ => line.saturating_sub(earlier.line) <= WINDOW_LINES,
+        _ => line.saturating_sub(earlier.end_line) <= WINDOW_LINES,
     }
 }
 
@@ -121,7 +125,7 @@ fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
     match (same_pid, same_client) {
         (Some(false), _) | (_, Some(false)) => false,
         (Some(true), _) | (_, Some(true)) => true,
-        (None, None) => line.saturating_sub(earlier.line) <= 2,
+        (None, None) => line.saturating_sub(earlier.end_line) <= 2,
     }
 }
 
@@ -299,9 +303,12 @@ mod tests {
         let mut c = Correlator::default();
         let a = parse("[Mon Nov 23 07:53:25.1 2026] [proxy:error] [pid 7:tid 8] (2)No such file or directory: AH02454: FCGI: attempt to connect to Unix domain socket /run/x.sock (*) failed");
         let b = parse("[Mon Nov 23 07:53:25.1 2026] [proxy_fcgi:error] [pid 7:tid 8] [client 1.2.3.4:5] AH01079: failed to make connection to backend: httpd-UDS");
-        assert!(c.observe(10, &a, &codes::LOG_CONNECT_MISSING).is_none());
+        assert!(c.observe(10, 10, &a, &codes::LOG_CONNECT_MISSING).is_none());
         let symptom = lookup("FD2001").unwrap();
-        assert_eq!(c.observe(11, &b, symptom).map(|(line, _)| line), Some(10));
+        assert_eq!(
+            c.observe(11, 11, &b, symptom).map(|(line, _)| line),
+            Some(10)
+        );
     }
 
     #[test]
@@ -310,11 +317,13 @@ mod tests {
         let a = parse("[Mon Nov 23 07:53:25.1 2026] [proxy:error] [pid 7:tid 8] (2)No such file or directory: AH02454: x");
         let other_pid = parse("[Mon Nov 23 07:53:25.1 2026] [proxy_fcgi:error] [pid 9:tid 8] AH01079: failed to make connection to backend: httpd-UDS");
         let late = parse("[Mon Nov 23 07:54:25.1 2026] [proxy_fcgi:error] [pid 7:tid 8] AH01079: failed to make connection to backend: httpd-UDS");
-        c.observe(1, &a, &codes::LOG_CONNECT_MISSING);
+        c.observe(1, 1, &a, &codes::LOG_CONNECT_MISSING);
         assert!(c
-            .observe(2, &other_pid, &codes::LOG_CONNECT_MISSING)
+            .observe(2, 2, &other_pid, &codes::LOG_CONNECT_MISSING)
             .is_none());
-        assert!(c.observe(3, &late, &codes::LOG_CONNECT_MISSING).is_none());
+        assert!(c
+            .observe(3, 3, &late, &codes::LOG_CONNECT_MISSING)
+            .is_none());
     }
 
     #[test]

@@ -14,7 +14,7 @@ const RELAYS: [(&str, &str); 5] = [
 ];
 
 /// Content rules, most specific and most severe first.
-const RULES: [(&[&str], &Code); 15] = [
+const RULES: [(&[&str], &Code); 18] = [
     (
         &["Primary script unknown"],
         &codes::STDERR_PRIMARY_SCRIPT_UNKNOWN,
@@ -59,6 +59,29 @@ const RULES: [(&[&str], &Code); 15] = [
         &["WSGIServer: missing FastCGI param"],
         &codes::STDERR_FLUP_MISSING_PARAM,
     ),
+    // What ends an application's start: before the traceback that shows it.
+    (
+        &[
+            "ModuleNotFoundError: No module named",
+            "ImportError: No module named",
+            "ImportError: cannot import name",
+            "in @INC (you may need to install",
+            "cannot load such file -- ",
+        ],
+        &codes::STDERR_MODULE_MISSING,
+    ),
+    (
+        &["SyntaxError: ", "IndentationError: ", "syntax error at "],
+        &codes::STDERR_SYNTAX_ERROR,
+    ),
+    (
+        &[
+            "bad interpreter: ",
+            "exec format error",
+            "Exec format error",
+        ],
+        &codes::STDERR_EXEC_FAILED,
+    ),
     (
         &["Traceback (most recent call last)"],
         &codes::STDERR_PYTHON_TRACEBACK,
@@ -101,6 +124,9 @@ pub const MARKERS: &[&str] = &[
     "Cannot get script name",
     "WSGIServer: missing FastCGI param",
     "Traceback (most recent call last)",
+    "in @INC (you may need to install",
+    "bad interpreter: ",
+    "exec format error",
     "PHP Fatal error",
     "PHP Parse error",
 ];

@@ -714,7 +714,12 @@ impl Tally {
             first_seen: None,
             last_seen: None,
             files: BTreeSet::new(),
-            example: sanitize::escape(&sanitize::truncate(&e.message, 300)).into_owned(),
+            // Its first line: a traceback's exception, a message's start.
+            example: sanitize::escape(&sanitize::truncate(
+                e.message.lines().next().unwrap_or_default(),
+                300,
+            ))
+            .into_owned(),
             example_at: String::new(),
             example_request: e.request.clone(),
             example_client: e.client.clone(),
@@ -840,7 +845,7 @@ pub fn entry_report(
     };
     let classified = classify::classify(&env, &body)?;
     let code: &'static Code = classified.code;
-    let cause = correlator.observe(raw.line, &env, code);
+    let cause = correlator.observe(raw.line, raw.end_line, &env, code);
     Some(EntryReport {
         file: file.to_string(),
         line: raw.line,
@@ -851,7 +856,8 @@ pub fn entry_report(
         class: code.class,
         severity: code.severity,
         title: code.title,
-        message: sanitize::escape_keep_lines(&sanitize::truncate(&body, 2000)).into_owned(),
+        message: sanitize::escape_keep_lines(&sanitize::truncate(&headline(&body), 2000))
+            .into_owned(),
         cause: cause.map(|(line, _)| line),
         cause_code: cause.map(|(_, code)| code.id),
         row: classified.row,
@@ -860,6 +866,26 @@ pub fn entry_report(
         upstream: env.upstream.map(|u| sanitize::escape(u).into_owned()),
         script: script_of(&env, &body).map(|s| sanitize::escape(s).into_owned()),
     })
+}
+
+/// What to show of an entry: a traceback is known by its last line (the
+/// exception), the rest of it follows.
+fn headline(body: &str) -> std::borrow::Cow<'_, str> {
+    let Some(at) = body.find("Traceback (most recent call last)") else {
+        return std::borrow::Cow::Borrowed(body);
+    };
+    let last = body[at..]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("File \"") && !l.starts_with('^'));
+    match last {
+        Some(exception) if !exception.starts_with("Traceback") => std::borrow::Cow::Owned(format!(
+            "{exception} (Python traceback of {} lines)\n{body}",
+            body[at..].lines().count()
+        )),
+        _ => std::borrow::Cow::Borrowed(body),
+    }
 }
 
 /// The script a line is about: the path of its request, or the one the

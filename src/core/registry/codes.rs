@@ -770,6 +770,41 @@ of 67108864 bytes: mmap: Cannot allocate memory (12)'.",
     fix: "Lower opcache.memory_consumption (or apc.shm_size), or give the host or \
 container more memory (docker --shm-size, the memory limit); then restart php-fpm.";
 
+    STDERR_MODULE_MISSING = "FD2067", StartupConfigError, Critical,
+        "the application cannot start: a module it imports is missing",
+    explanation: "The FastCGI application died at start-up because a library it \
+loads is not installed for the interpreter that runs it (another Python, a \
+virtualenv that is not active, a Perl @INC without the module). mod_fcgid and \
+spawn-fcgi write its stderr into the error log; the web server's 'End of script \
+output before headers' or 'Premature end of script headers' follows. Example: a \
+traceback ending 'ModuleNotFoundError: No module named 'flup'', or Perl's 'Can't \
+locate CGI/Fast.pm in @INC'.",
+    fix: "Install the module for the interpreter in the script's #! line (or the \
+virtualenv: point #! at its python), as the user the server runs it as: 'sudo -u \
+www-data /srv/app.fcgi' shows the same error at the console.";
+
+    STDERR_SYNTAX_ERROR = "FD2068", StartupConfigError, Critical,
+        "the application cannot start: a syntax error in its code",
+    explanation: "The FastCGI application died at start-up on a syntax error: \
+Python's SyntaxError or IndentationError (often Python 2 code run by Python 3), \
+Perl's 'syntax error at ... line N'. Nothing it serves works; the web server's 'End \
+of script output before headers' follows. Example: a traceback ending 'SyntaxError: \
+invalid syntax'.",
+    fix: "Fix the line the message names; check that the interpreter in the #! line \
+is the one the code is written for ('sudo -u www-data /srv/app.fcgi' at the \
+console shows the same error).";
+
+    STDERR_EXEC_FAILED = "FD2069", HandlerMisconfig, Critical,
+        "the script cannot be executed: a bad interpreter line or format",
+    explanation: "The server could not execute the FastCGI script at all: its #! line \
+names an interpreter that does not exist, ends in a carriage return (the file has \
+Windows line ends), or the file is not a script or binary for this machine. \
+Example: '/usr/bin/python^M: bad interpreter: No such file or directory', 'exec format \
+error'.",
+    fix: "Fix the #! line (the interpreter's full path, 'head -1 SCRIPT | od -c' shows \
+a stray \\r; 'dos2unix SCRIPT' removes them) and make the file executable; run it \
+by hand as the server's user to check.";
+
     // ---- FD30xx socket: ownership, permissions, listeners ------------------------
     SOCKET_TAKEN_OVER = "FD3001", SocketMissingOrRefused, Warning,
         "two processes listen on sockets with the same path",
