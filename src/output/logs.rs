@@ -153,8 +153,8 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
             )?;
         } else {
             // Some catalogue fixes run to a page: `explain` has them whole.
-            let fix = sanitize::truncate(&p.fix, MAX_FIX);
-            let fix = text::wrap(&sanitize::escape(&fix), width, 7, 7);
+            let fix = whole_clauses(&p.fix, MAX_FIX);
+            let fix = text::wrap(&sanitize::escape(fix), width, 7, 7);
             writeln!(out, "  {} {}", "fix:".bold(), &fix[7..])?;
         }
         writeln!(out, "  {} fcgi-doctor explain {}", "more:".dimmed(), p.code)?;
@@ -196,6 +196,29 @@ fn write_summary(out: &mut dyn Write, s: &Summary, settings: &OutputSettings) ->
         }
     }
     Ok(())
+}
+
+/// The clauses of `text` (up to a `. ` or `; `) that fit in `max` bytes: a
+/// long fix is shortened where a sentence ends, never in a word; at least the
+/// first clause is kept.
+fn whole_clauses(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = None;
+    for (at, _) in text.match_indices(['.', ';']) {
+        let after = text[at + 1..].chars().next();
+        if after.is_some_and(|c| c == ' ') {
+            if at + 1 > max && end.is_some() {
+                break;
+            }
+            end = Some(at + usize::from(&text[at..at + 1] == "."));
+            if at + 1 > max {
+                break;
+            }
+        }
+    }
+    end.map_or(text, |e| &text[..e])
 }
 
 /// `GET /slow.php?s=8 HTTP/1.1 from 203.0.113.9 to fastcgi://unix:/run/...`:
@@ -332,5 +355,19 @@ impl Progress for ProgressBar {
         if self.enabled {
             let _ = write!(io::stderr(), "\r\x1b[2K");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_fix_ends_where_a_sentence_does() {
+        let fix = "Raise pm.max_children. Find slow requests; add capacity. Check the logs now.";
+        assert_eq!(super::whole_clauses(fix, 200), fix);
+        assert_eq!(
+            super::whole_clauses(fix, 45),
+            "Raise pm.max_children. Find slow requests"
+        );
+        assert_eq!(super::whole_clauses(fix, 5), "Raise pm.max_children.");
     }
 }

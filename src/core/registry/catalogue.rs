@@ -52,6 +52,41 @@ fn code(fields: Vec<&'static str>) -> Code {
 
 #[cfg(test)]
 mod tests {
+
+    /// A title is what a person reads first: a complete phrase, never one cut
+    /// off (`... where a FastCGI`, `disabled connection for`, a lone word).
+    #[test]
+    fn titles_are_complete_phrases() {
+        const DANGLING: [&str; 23] = [
+            "a", "an", "and", "as", "at", "because", "but", "by", "for", "from", "in", "into",
+            "is", "of", "on", "or", "so", "than", "that", "the", "to", "when", "with",
+        ];
+        let mut bad = Vec::new();
+        for c in super::codes() {
+            let body = c.title.split_once(": ").map_or(c.title, |(_, b)| b);
+            let last = body.split_whitespace().last().unwrap_or_default();
+            let balanced = c.title.matches('(').count() == c.title.matches(')').count()
+                && c.title.matches('`').count() % 2 == 0
+                && c.title.matches('"').count() % 2 == 0;
+            let cut = body.split_whitespace().count() < 2
+                || c.title.ends_with("...")
+                || c.title.ends_with('\u{2026}')
+                || c.title.ends_with([',', ':', ';', '(', '=', '-', '/'])
+                || DANGLING.contains(&last.to_lowercase().as_str())
+                || !balanced
+                || c.title.len() > 110;
+            if cut {
+                bad.push(format!("{} {}", c.id, c.title));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} cut-off titles:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+    }
+
     use super::*;
 
     #[test]
