@@ -16,6 +16,7 @@ mod probe_peers;
 mod probe_sockets;
 mod ps_cmd;
 mod ps_fixture;
+mod real_lifecycle;
 mod real_logs;
 mod real_servers;
 mod servers;

@@ -27,6 +27,24 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Sends `signal` (a reload, a graceful stop).
+    pub fn signal(&self, signal: Signal) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), signal);
+    }
+
+    /// Sends `signal` and waits up to 15 s for the process to exit; true if it did.
+    pub fn stop_with(&mut self, signal: Signal) -> bool {
+        self.signal(signal);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// The server's log and whatever it printed on stdout and stderr.
     pub fn log_text(&self) -> String {
         let printed = self.log.with_file_name(format!("{}.out", self.name));

@@ -6,6 +6,7 @@ use super::catalogue::{ErrnoUse, Evidence, Pattern};
 use super::pattern::Matcher;
 use super::stderr;
 use crate::core::registry::{self, codes, Code};
+use crate::core::text::finder;
 use crate::sources::logs::envelope::{self, Envelope, Server};
 
 /// What an entry is.
@@ -125,6 +126,15 @@ fn exit_code(code: &'static Code, env: &Envelope, text: &str) -> &'static Code {
 }
 
 fn exit_verdict(env: &Envelope, text: &str) -> Option<Exit> {
+    // Most messages say nothing of an exit: one search each rules them out.
+    let bytes = text.as_bytes();
+    if finder!(b"exit").find(bytes).is_none()
+        && finder!(b"signal").find(bytes).is_none()
+        && finder!(b"status").find(bytes).is_none()
+        && finder!(b"code").find(bytes).is_none()
+    {
+        return None;
+    }
     const CLEAN_REASONS: [&str; 4] = [
         "idle timeout",
         "lifetime expired",
@@ -212,17 +222,18 @@ fn is_fastcgi_context(env: &Envelope) -> bool {
 /// - nginx's `[emerg]` refusals of its configuration stop the whole server,
 ///   and every FastCGI site with it.
 fn shows_fastcgi(env: &Envelope, body: &str) -> bool {
-    const WORDS: [&str; 8] = [
-        "fcgi", "FCGI", "FastCGI", "fastcgi", "php", "unix:", ".sock", ":9000",
-    ];
+    static WORDS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        aho_corasick::AhoCorasick::new([
+            "fcgi", "FCGI", "FastCGI", "fastcgi", "php", "unix:", ".sock", ":9000",
+        ])
+        .expect("static words")
+    });
     const OTHER: [&str; 12] = [
         "http://", "https://", "ws://", "wss://", "ajp://", "h2c://", "HTTP: ", "HTTPS: ", "AJP: ",
         "WS: ", "scgi", "uwsgi",
     ];
-    if WORDS
-        .iter()
-        .any(|w| env.line.contains(w) || body.contains(w))
-    {
+    if words.is_match(env.line) || words.is_match(body) {
         return true;
     }
     match env.module {

@@ -157,6 +157,8 @@ fn client_host(client: &str) -> &str {
 #[derive(Default)]
 pub struct Across {
     backend: Vec<Candidate>,
+    /// The backend's start failures, which explain failures for an hour.
+    starts: Vec<Candidate>,
     web: Vec<Candidate>,
     /// Entries not kept for want of room.
     pub dropped: u64,
@@ -197,10 +199,10 @@ impl Across {
         if candidate.code.severity < Severity::Warning {
             return;
         }
-        let side = if backend {
-            &mut self.backend
-        } else {
-            &mut self.web
+        let side = match (backend, candidate.code.class) {
+            (true, Class::StartupConfigError) => &mut self.starts,
+            (true, _) => &mut self.backend,
+            (false, _) => &mut self.web,
         };
         if side.len() < ACROSS_MAX {
             side.push(candidate);
@@ -215,6 +217,7 @@ impl Across {
     pub fn merge(&mut self, other: Across, line_offset: u64, file: impl Fn(usize) -> usize) {
         for (mine, theirs) in [
             (&mut self.backend, other.backend),
+            (&mut self.starts, other.starts),
             (&mut self.web, other.web),
         ] {
             for mut c in theirs {
@@ -233,30 +236,35 @@ impl Across {
     /// Every web server entry with its backend cause in another file.
     pub fn links(mut self) -> Vec<Link> {
         self.backend.sort_by_key(|c| c.seconds);
+        self.starts.sort_by_key(|c| c.seconds);
         let mut links = Vec::new();
         for symptom in self.web {
-            // The latest cause before it (or at most a second after) wins.
-            let upto = self
-                .backend
-                .partition_point(|c| c.seconds <= symptom.seconds + ACROSS_AFTER);
-            let mut candidates = self.backend[..upto].iter().rev().filter(|cause| {
-                let span = if cause.code.class == Class::StartupConfigError {
-                    START_FAILURE_SPAN
-                } else {
-                    ACROSS_BEFORE
-                };
-                cause.file != symptom.file
-                    && symptom.seconds - cause.seconds <= span
-                    && explains(cause, &symptom)
-            });
+            let t = symptom.seconds;
+            // The causes logged in its window: a few seconds before it for a
+            // problem, an hour for a start failure.
+            let window = |list: &'_ [Candidate], before: i64| -> std::ops::Range<usize> {
+                let from = list.partition_point(|c| c.seconds < t - before);
+                let to = list.partition_point(|c| c.seconds <= t + ACROSS_AFTER);
+                from..to.max(from)
+            };
+            let fits = |c: &&Candidate| c.file != symptom.file && explains(c, &symptom);
+            let near = &self.backend[window(&self.backend, ACROSS_BEFORE)];
+            let starts = &self.starts[window(&self.starts, START_FAILURE_SPAN)];
             // One that names the same script says the most; else the latest.
-            let first = candidates.next();
-            let found = std::iter::once(first)
-                .flatten()
-                .chain(candidates)
-                .find(|c| c.script.is_some() && c.script == symptom.script)
-                .or(first);
-            if let Some(cause) = found {
+            let same_script = near
+                .iter()
+                .rev()
+                .filter(fits)
+                .find(|c| c.script.is_some() && c.script == symptom.script);
+            let latest = || {
+                let a = near.iter().rev().find(fits);
+                let b = starts.iter().rev().find(fits);
+                match (a, b) {
+                    (Some(a), Some(b)) => Some(if a.seconds >= b.seconds { a } else { b }),
+                    (a, b) => a.or(b),
+                }
+            };
+            if let Some(cause) = same_script.or_else(latest) {
                 links.push(Link {
                     cause: cause.clone(),
                     symptom,

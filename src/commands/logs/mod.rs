@@ -871,7 +871,7 @@ pub fn entry_report(
 /// What to show of an entry: a traceback is known by its last line (the
 /// exception), the rest of it follows.
 fn headline(body: &str) -> std::borrow::Cow<'_, str> {
-    let Some(at) = body.find("Traceback (most recent call last)") else {
+    let Some(at) = finder!(b"Traceback (most recent call last)").find(body.as_bytes()) else {
         return std::borrow::Cow::Borrowed(body);
     };
     let last = body[at..]
@@ -896,6 +896,15 @@ fn script_of<'a>(env: &envelope::Envelope<'a>, body: &'a str) -> Option<&'a str>
     if let Some(request) = env.request {
         let path = request.split(' ').nth(1)?;
         return Some(path.split('?').next().unwrap_or(path));
+    }
+    // Every marker but mod_fcgid's says "script" or "headers": one search
+    // rules most messages out.
+    let bytes = body.as_bytes();
+    if finder!(b"script").find(bytes).is_none()
+        && finder!(b"headers: ").find(bytes).is_none()
+        && finder!(b"mod_fcgid: process ").find(bytes).is_none()
+    {
+        return None;
     }
     for (marker, end) in [
         ("script '", '\''),
