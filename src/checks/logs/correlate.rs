@@ -276,17 +276,35 @@ impl Across {
 }
 
 /// Whether a backend problem can be why the web server failed: the same script
-/// when both name one, and a start failure only for a missing or refused socket.
+/// when both name one, and a cause that can produce that kind of failure. A
+/// worker that was slow, killed or out of room explains a timeout, a reset or
+/// missing headers; a backend that did not start explains only a missing or
+/// refused socket; nothing the backend does while running explains a socket
+/// the web server may not open or one that is not there.
 fn explains(cause: &Candidate, symptom: &Candidate) -> bool {
     if let (Some(a), Some(b)) = (&cause.script, &symptom.script) {
         if a != b {
             return false;
         }
     }
-    if cause.code.class == Class::StartupConfigError {
-        return symptom.code.class == Class::SocketMissingOrRefused;
+    can_explain(cause.code.class, symptom.code.class)
+}
+
+/// The classes of a backend problem that can cause each class of the web
+/// server's failure.
+fn can_explain(cause: Class, symptom: Class) -> bool {
+    use Class::*;
+    let runtime = matches!(
+        cause,
+        Timeout | CapacityExhaustion | AppCrashed | AppStderr | RequestLimit | InternalError
+    );
+    match symptom {
+        SocketMissingOrRefused => cause == StartupConfigError,
+        ScriptNotFound => matches!(cause, ScriptNotFound | PermissionDenied),
+        Timeout | AppCrashed | IncompleteHeaders | ProtocolError | InternalError
+        | CapacityExhaustion => runtime,
+        _ => false,
     }
-    true
 }
 
 /// The file name of a script path or request path (`/srv/www/slow.php` and
@@ -361,5 +379,33 @@ mod tests {
         let links = across.links();
         assert_eq!(links.len(), 1, "{links:?}");
         assert_eq!((links[0].symptom.line, links[0].cause.line), (3, 7));
+    }
+
+    #[test]
+    fn a_backend_problem_explains_only_failures_it_can_cause() {
+        let fatal = lookup("FD2056").unwrap(); // max_execution_time exceeded
+        let full = lookup("FD2236").unwrap(); // pm.max_children reached
+        let refused_start = lookup("FD2311").unwrap(); // cannot bind
+        let cand = |file, line, code| Candidate {
+            file,
+            line,
+            seconds: 100,
+            code,
+            script: None,
+        };
+        let mut across = Across::default();
+        across.observe(true, cand(1, 1, fatal));
+        across.observe(true, cand(1, 2, full));
+        across.observe(true, cand(1, 3, refused_start));
+        // A socket the web user may not open and one that is not there.
+        across.observe(false, cand(0, 10, &codes::LOG_CONNECT_PERMISSION));
+        across.observe(false, cand(0, 11, &codes::LOG_CONNECT_MISSING));
+        across.observe(false, cand(0, 12, &codes::LOG_BACKEND_RESET));
+        let links: Vec<_> = across
+            .links()
+            .iter()
+            .map(|l| (l.symptom.line, l.cause.line))
+            .collect();
+        assert_eq!(links, [(11, 3), (12, 2)]);
     }
 }
