@@ -55,3 +55,22 @@ mod ago_tests {
         assert_eq!(super::ago(3 * 86_400 + 5), "3 days ago");
     }
 }
+
+/// A fast, non-cryptographic hash of some texts (multiply and rotate, eight
+/// bytes at a time), for tables that compare the texts on a hit, or where a
+/// collision costs no more than a missed or wrong hint.
+pub fn fast_hash<'a>(seed: u64, texts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = seed;
+    let mut add = |word: u64| h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+    for text in texts {
+        let mut chunks = text.chunks_exact(8);
+        for chunk in &mut chunks {
+            add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        add(u64::from_le_bytes(tail) ^ text.len() as u64);
+    }
+    h
+}

@@ -9,6 +9,7 @@
 use std::sync::OnceLock;
 
 use crate::core::registry::catalogue::rows;
+use crate::core::registry::Code;
 use crate::sources::logs::envelope::Server;
 
 static PATTERNS_TSV: &str = include_str!("catalogue-patterns.tsv");
@@ -67,6 +68,8 @@ pub struct Pattern {
     /// The catalogue row id, e.g. `NGXU-025`.
     pub row: &'static str,
     pub code: &'static str,
+    /// The registry's entry for `code`.
+    pub registry_code: &'static Code,
     pub source: &'static str,
     pub family: Family,
     pub level: &'static str,
@@ -98,6 +101,9 @@ fn pattern(fields: Vec<&'static str>) -> Pattern {
     Pattern {
         row,
         code,
+        registry_code: crate::core::registry::lookup(code).unwrap_or_else(|| {
+            panic!("catalogue-patterns.tsv: {row}: {code} is not in the registry")
+        }),
         source,
         family: match server {
             "apache" => Family::Apache,

@@ -5,7 +5,7 @@
 use super::catalogue::{ErrnoUse, Evidence, Pattern};
 use super::pattern::Matcher;
 use super::stderr;
-use crate::core::registry::{self, codes, Code};
+use crate::core::registry::{codes, Code};
 use crate::core::text::finder;
 use crate::sources::logs::envelope::{self, Envelope, Server};
 
@@ -244,7 +244,7 @@ fn shows_fastcgi(env: &Envelope, body: &str) -> bool {
 }
 
 fn row_code(p: &Pattern) -> &'static Code {
-    registry::lookup(p.code).expect("catalogue codes are in the registry (tested)")
+    p.registry_code
 }
 
 /// The code the operating-system error decides, for the rows where it does

@@ -130,10 +130,7 @@ fn related(earlier: &Seen, line: u64, env: &Envelope) -> bool {
 }
 
 fn client_key(client: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    client_host(client).hash(&mut h);
-    h.finish()
+    crate::core::text::fast_hash(0, [client_host(client).as_bytes()])
 }
 
 /// `1.2.3.4:5678` and `1.2.3.4` are the same client.

@@ -92,6 +92,39 @@ impl Matcher {
         message: &str,
         full: &str,
     ) -> Option<&'static Pattern> {
+        // A log repeats its messages: the same connect error, timeout or
+        // warning, line after line, with another pid, port or line number.
+        // Rows are told apart by words and short numbers (an errno, a signal,
+        // an exit status), never by a long one, so long numbers are read as
+        // ones and the answer for a message seen lately on this thread is kept.
+        let masked = ones_for_long_numbers(full);
+        let masked_message;
+        let (message, full) = match full.starts_with(message) {
+            // Mostly the message is the start of the full text: one pass.
+            true => (&masked[..message.len()], &*masked),
+            false => {
+                masked_message = ones_for_long_numbers(message);
+                (&*masked_message, &*masked)
+            }
+        };
+        RECENT.with(|recent| {
+            let mut recent = recent.borrow_mut();
+            let key = Recent::key(server, message, full);
+            if let Some(found) = recent.get(key, server, message, full) {
+                return found;
+            }
+            let found = self.search(server, message, full);
+            recent.put(key, server, message, full, found);
+            found
+        })
+    }
+
+    fn search(
+        &self,
+        server: Option<Server>,
+        message: &str,
+        full: &str,
+    ) -> Option<&'static Pattern> {
         let patterns = catalogue::patterns();
         let mut candidates: Vec<usize> = self
             .automaton
@@ -118,6 +151,103 @@ impl Matcher {
         self.regexes[i]
             .get_or_init(|| crate::core::text::ascii_regex(catalogue::patterns()[i].regex).ok())
             .as_ref()
+    }
+}
+
+/// `text` with every digit of each run of four digits or more that stands on
+/// its own (not part of a word such as `AH01079`) written as `1`: the same
+/// length and still digits, so the rows' regexes match as before.
+fn ones_for_long_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphabetic() || b == b'_';
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let alone =
+            (start == 0 || !is_word(bytes[start - 1])) && (i == bytes.len() || !is_word(bytes[i]));
+        if i - start >= 4 && alone {
+            let out = out.get_or_insert_with(|| bytes.to_vec());
+            out[start..i].fill(b'1');
+        }
+    }
+    match out {
+        // Only ASCII digits were replaced by an ASCII digit.
+        Some(out) => String::from_utf8(out).expect("still UTF-8").into(),
+        None => text.into(),
+    }
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = std::cell::RefCell::new(Recent::default());
+}
+
+/// The answers for recently seen messages: a direct-mapped table of
+/// [`Recent::SLOTS`] slots, so its memory is bounded however varied the log.
+#[derive(Default)]
+struct Recent {
+    slots: Vec<Option<Slot>>,
+}
+
+struct Slot {
+    key: u64,
+    server: Option<Server>,
+    message: Box<str>,
+    /// Empty when the same as `message`.
+    full: Box<str>,
+    found: Option<&'static Pattern>,
+}
+
+impl Recent {
+    const SLOTS: usize = 1024;
+
+    fn key(server: Option<Server>, message: &str, full: &str) -> u64 {
+        let seed = server.map_or(0, |s| s as u64 + 1);
+        crate::core::text::fast_hash(seed, [message.as_bytes(), full.as_bytes()])
+    }
+
+    fn get(
+        &self,
+        key: u64,
+        server: Option<Server>,
+        message: &str,
+        full: &str,
+    ) -> Option<Option<&'static Pattern>> {
+        let slot = self.slots.get(key as usize % Self::SLOTS)?.as_ref()?;
+        let same_full = if slot.full.is_empty() {
+            full == message
+        } else {
+            *slot.full == *full
+        };
+        (slot.key == key && slot.server == server && *slot.message == *message && same_full)
+            .then_some(slot.found)
+    }
+
+    fn put(
+        &mut self,
+        key: u64,
+        server: Option<Server>,
+        message: &str,
+        full: &str,
+        found: Option<&'static Pattern>,
+    ) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(Self::SLOTS, || None);
+        }
+        self.slots[key as usize % Self::SLOTS] = Some(Slot {
+            key,
+            server,
+            message: message.into(),
+            full: if full == message { "" } else { full }.into(),
+            found,
+        });
     }
 }
 
@@ -172,6 +302,40 @@ mod tests {
         // Teddy, the SIMD searcher, takes at most 64 literals.
         let n = anchor_set().len();
         assert!((20..=64).contains(&n), "{n} anchors: {:?}", anchor_set());
+    }
+
+    #[test]
+    fn long_numbers_read_as_ones_words_and_short_numbers_kept() {
+        assert_eq!(
+            ones_for_long_numbers(
+                "child 14907 exited on signal 9 after 12.503215 s, AH01079 port 9000"
+            ),
+            "child 11111 exited on signal 9 after 12.111111 s, AH01079 port 1111"
+        );
+        assert!(matches!(
+            ones_for_long_numbers("(13: Permission denied) IPv6 php8.2"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn a_repeated_message_gets_the_same_row_and_another_one_its_own() {
+        let m = Matcher::get();
+        let find = |text: &str| m.find(None, text, text).map(|p| p.row);
+        let first = find(
+            "[pool www] child 14907 exited on signal 11 (SIGSEGV) after 1.5 seconds from start",
+        );
+        assert!(first.is_some());
+        assert_eq!(
+            find(
+                "[pool www] child 20001 exited on signal 11 (SIGSEGV) after 1.5 seconds from start"
+            ),
+            first
+        );
+        assert_ne!(
+            find("[pool www] child 20001 exited with code 0 after 1.5 seconds from start"),
+            first
+        );
     }
 
     #[test]
