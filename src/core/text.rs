@@ -45,17 +45,6 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
-#[cfg(test)]
-mod ago_tests {
-    #[test]
-    fn ago_reads_like_a_person_says_it() {
-        assert_eq!(super::ago(5), "under a minute ago");
-        assert_eq!(super::ago(180), "3 min ago");
-        assert_eq!(super::ago(7300), "2 h ago");
-        assert_eq!(super::ago(3 * 86_400 + 5), "3 days ago");
-    }
-}
-
 /// A fast, non-cryptographic hash of some texts (multiply and rotate, eight
 /// bytes at a time), for tables that compare the texts on a hit, or where a
 /// collision costs no more than a missed or wrong hint.
@@ -73,4 +62,15 @@ pub fn fast_hash<'a>(seed: u64, texts: impl IntoIterator<Item = &'a [u8]>) -> u6
         add(u64::from_le_bytes(tail) ^ text.len() as u64);
     }
     h
+}
+
+#[cfg(test)]
+mod ago_tests {
+    #[test]
+    fn ago_reads_like_a_person_says_it() {
+        assert_eq!(super::ago(5), "under a minute ago");
+        assert_eq!(super::ago(180), "3 min ago");
+        assert_eq!(super::ago(7300), "2 h ago");
+        assert_eq!(super::ago(3 * 86_400 + 5), "3 days ago");
+    }
 }
