@@ -56,7 +56,7 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-pi
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-body -d 'Regular expression the response body must match' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root). Without it, a root probe of a unix socket also connects as the detected web user, since root connects where the web server may not' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l no-get-values -d 'Skip the FCGI_GET_VALUES management request'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s h -l help -d 'Print help'

@@ -81,7 +81,7 @@ fn dispatch(
     let report = match command {
         Command::Probe(args) => {
             let probe = cli::settings::probe(args)?;
-            commands::probe::run(&probe, &Host::from_env())?.map(Data::Probe)
+            commands::probe::run(&probe, &Host::from_env())?.map(|r| Data::Probe(Box::new(r)))
         }
         Command::Logs(args) => return run_logs(&cli::settings::logs(args)?, settings, out),
         Command::Socket(args) => {

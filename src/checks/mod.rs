@@ -15,4 +15,6 @@ pub mod root_app;
 pub mod socket_path;
 pub mod taken_over;
 pub mod visibility;
+pub mod web_access;
 pub mod web_user;
+pub mod what_listens;

@@ -422,6 +422,28 @@ pub fn served_by(host: &Host, snapshot: &Snapshot, p: &Process, address: &str) -
     }
 }
 
+/// The backend serving the unix socket at `path`, as the process table shows
+/// it: a pool worker rather than its master.
+pub fn served_by_path(host: &Host, snapshot: &Snapshot, path: &str) -> ServedBy {
+    let inodes: BTreeSet<u64> = snapshot
+        .listeners
+        .unix
+        .values()
+        .filter(|u| u.listening && u.path == path)
+        .map(|u| u.inode)
+        .collect();
+    let mut serving: Vec<&Process> = snapshot
+        .processes
+        .values()
+        .filter(|p| p.listening.iter().any(|i| inodes.contains(i)))
+        .collect();
+    serving.sort_by_key(|p| (p.role == Role::ProcessManager, p.pid()));
+    match serving.first() {
+        Some(p) => served_by(host, snapshot, p, path),
+        None => ServedBy::default(),
+    }
+}
+
 /// FastCGI backends listening on an address other hosts can reach.
 fn exposed(host: &Host, snapshot: &Snapshot, findings: &mut Vec<Finding>) {
     let mut seen = BTreeSet::new();

@@ -275,6 +275,8 @@ pub struct ProbeArgs {
     pub no_get_values: bool,
 
     /// Probe as this user, as the web server would connect (needs root).
+    /// Without it, a root probe of a unix socket also connects as the
+    /// detected web user, since root connects where the web server may not.
     #[arg(long, value_name = "USER")]
     pub as_user: Option<String>,
 }

@@ -16,7 +16,7 @@ use crate::core::outcome::Outcome;
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Data {
-    Probe(probe::ProbeReport),
+    Probe(Box<probe::ProbeReport>),
     Logs(logs::Summary),
     Socket(socket::SocketReport),
     Ps(ps::PsReport),

@@ -120,6 +120,47 @@ pub fn connect(
     }
 }
 
+/// What a connect(2) to a unix socket as someone gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    Connected,
+    /// connect(2) failed: `EACCES` is the kernel's permission verdict.
+    Failed(Errno),
+    /// Acting as another user needs root.
+    NeedsRoot,
+    /// The attempt itself failed (no fork, no identity switch, no answer).
+    Broken(String),
+}
+
+/// Connects to the unix socket at `path` as `id`, by `deadline`, and closes
+/// the connection at once: directly when we are `id`, from a forked child
+/// when we are root.
+pub fn try_unix(id: &Identity, path: &std::path::Path, deadline: Instant) -> Attempt {
+    let addr = match nix::sys::socket::UnixAddr::new(path) {
+        Ok(addr) => addr,
+        Err(e) => return Attempt::Failed(e),
+    };
+    let me = nix::unistd::geteuid().as_raw();
+    if me == id.uid {
+        return match connect_raw(AddressFamily::Unix, &addr, Duration::ZERO) {
+            Ok(fd) => {
+                // SAFETY: connect_raw just opened it, and nothing else owns it.
+                drop(unsafe { OwnedFd::from_raw_fd(fd) });
+                Attempt::Connected
+            }
+            Err(e) => Attempt::Failed(e),
+        };
+    }
+    if me != 0 {
+        return Attempt::NeedsRoot;
+    }
+    match connect(id, &addr, deadline) {
+        Ok(Ok(_)) => Attempt::Connected,
+        Ok(Err(e)) => Attempt::Failed(e),
+        Err(why) => Attempt::Broken(why),
+    }
+}
+
 /// socket(2), connect(2) and, for TCP, a poll(2) for the outcome: system
 /// calls only, for the forked child.
 fn connect_raw(

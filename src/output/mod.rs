@@ -475,8 +475,8 @@ mod tests {
         let all = [
             socket.map(Data::Socket),
             ps.map(Data::Ps),
-            healthy.map(Data::Probe),
-            dead.map(Data::Probe),
+            healthy.map(|r| Data::Probe(Box::new(r))),
+            dead.map(|r| Data::Probe(Box::new(r))),
         ];
         let settings = OutputSettings {
             format: Format::Json,

@@ -47,6 +47,20 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, settings: &OutputSettings) -
         };
         writeln!(out, "{}{}", label("values"), fit(&text))?;
     }
+    if let Some(a) = &r.access {
+        let verdict = match a.connect_as_user.as_deref() {
+            Some("connected") => "may connect".to_string(),
+            Some(errno) => format!("connect() refused ({errno})"),
+            None if a.allowed_by_modes => "the modes allow it (connect not tried)".to_string(),
+            None => "the modes deny it (connect not tried)".to_string(),
+        };
+        let who = format!(
+            "{} ({}): {verdict}",
+            sanitize::escape(&a.user),
+            sanitize::escape(&a.source)
+        );
+        writeln!(out, "{}{}", label("access"), fit(&who))?;
+    }
     let Some(resp) = &r.response else {
         return Ok(());
     };

@@ -141,8 +141,13 @@ impl Host {
         if let Some(user) = &self.given_web_user {
             return Some(user);
         }
+        // A process table already taken says it; otherwise a light scan of
+        // names and uids does, without reading every process's descriptors.
         self.web_user
-            .get_or_init(|| webuser::detect(self.listeners_snapshot().ok(), &self.config))
+            .get_or_init(|| match self.snapshot.get().or(self.listeners.get()) {
+                Some(Ok(snapshot)) => webuser::detect(Some(snapshot), &self.config),
+                _ => webuser::detect_light(&self.proc, &self.config),
+            })
             .as_ref()
     }
 

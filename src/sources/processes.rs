@@ -64,6 +64,24 @@ pub enum Software {
     Other,
 }
 
+/// The running web servers' processes as (pid, software, uid), from each
+/// process's `comm` and, for a web server's, its `status`: small reads a
+/// process, for when the whole table (descriptors, sockets, titles) is not
+/// needed. Processes that vanish meanwhile are left out.
+pub fn web_server_uids(proc: &ProcFs) -> io::Result<Vec<(u32, Software, u32)>> {
+    let mut out = Vec::new();
+    for pid in proc.pids()? {
+        let Ok(comm) = proc.comm(pid) else { continue };
+        let Some(software) = Software::from_comm(&comm).filter(|s| s.is_web_server()) else {
+            continue;
+        };
+        if let Ok(ids) = proc.ids(pid) {
+            out.push((pid, software, ids.uid));
+        }
+    }
+    Ok(out)
+}
+
 impl Software {
     fn from_comm(comm: &str) -> Option<Self> {
         Some(match comm {

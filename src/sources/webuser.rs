@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::files::ConfigRoot;
-use super::processes::Snapshot;
+use super::processes::{Snapshot, Software};
 
 /// The identity whose access to sockets is checked.
 #[derive(Clone, Debug, Serialize)]
@@ -93,21 +93,39 @@ pub fn named(name: &str, source: &str) -> Result<WebUser, String> {
 /// workers when the process table could be read, else from the configuration,
 /// else the distribution's default (marked as guessed).
 pub fn detect(snapshot: Option<&Snapshot>, config: &ConfigRoot) -> Option<WebUser> {
-    // 1. The workers that actually connect: the most common non-root user.
+    let workers = snapshot
+        .into_iter()
+        .flat_map(Snapshot::web_workers)
+        .filter_map(|p| {
+            let uid = p.uid?;
+            Some((p.pid(), p.software, uid))
+        });
+    from_workers(workers).or_else(|| configured_or_default(config))
+}
+
+/// The same as [`detect`], from a light scan of the process table (each
+/// process's name and uid) instead of a full snapshot: what `probe` needs.
+pub fn detect_light(proc: &super::procfs::ProcFs, config: &ConfigRoot) -> Option<WebUser> {
+    let workers = super::processes::web_server_uids(proc).unwrap_or_default();
+    from_workers(workers).or_else(|| configured_or_default(config))
+}
+
+/// The workers that actually connect: the most common non-root user of the
+/// web servers' processes (a master runs as root).
+fn from_workers(workers: impl IntoIterator<Item = (u32, Software, u32)>) -> Option<WebUser> {
     let mut seen: BTreeMap<u32, (usize, &'static str, u32)> = BTreeMap::new();
-    for p in snapshot.into_iter().flat_map(Snapshot::web_workers) {
-        if let Some(uid) = p.uid.filter(|&u| u != 0) {
-            let e = seen.entry(uid).or_insert((0, software_name(p), p.pid()));
+    for (pid, software, uid) in workers {
+        if uid != 0 {
+            let e = seen.entry(uid).or_insert((0, software_name(software), pid));
             e.0 += 1;
         }
     }
-    if let Some((&uid, &(_, server, pid))) = seen.iter().max_by_key(|(_, (n, _, _))| *n) {
-        let name = super::nss::user_name(uid);
-        let source = format!("running {server} workers (pid {pid})");
-        if let Ok(user) = named(&name, &source) {
-            return Some(user);
-        }
-    }
+    let (&uid, &(_, server, pid)) = seen.iter().max_by_key(|(_, (n, _, _))| *n)?;
+    let name = super::nss::user_name(uid);
+    named(&name, &format!("running {server} workers (pid {pid})")).ok()
+}
+
+fn configured_or_default(config: &ConfigRoot) -> Option<WebUser> {
     // 2. What the configuration says.
     for (file, read) in CONFIGURED {
         let path = config.file(file);
@@ -128,9 +146,8 @@ pub fn detect(snapshot: Option<&Snapshot>, config: &ConfigRoot) -> Option<WebUse
     None
 }
 
-fn software_name(p: &super::processes::Process) -> &'static str {
-    use super::processes::Software;
-    match p.software {
+fn software_name(software: Software) -> &'static str {
+    match software {
         Software::Apache => "Apache",
         Software::Nginx => "nginx",
         Software::Lighttpd => "lighttpd",

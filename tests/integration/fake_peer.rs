@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,9 @@ pub fn tcp(behaviour: impl Fn(&mut dyn Conn) + Send + Sync + 'static) -> FakePee
 /// A peer on a unix socket at `path`.
 pub fn unix(path: &Path, behaviour: impl Fn(&mut dyn Conn) + Send + Sync + 'static) -> FakePeer {
     let listener = UnixListener::bind(path).unwrap();
+    // Open to the web user, as a backend meant for the web server is (a root
+    // probe checks the web user's access too).
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).unwrap();
     let target = path.display().to_string();
     serve(target, Arc::new(behaviour), move || {
         listener.set_nonblocking(true).unwrap();

@@ -499,7 +499,8 @@ fn counting_peer(
     (peer, connections, requests)
 }
 
-/// The probe reported `connections`, the peer counted as many, and it read
+/// The probe reported `connections`, the peer counted as many (and one more
+/// for the web user's connect of a root probe of a unix socket), and it read
 /// the request exactly once.
 fn assert_seen(
     run: &crate::util::Run,
@@ -508,8 +509,20 @@ fn assert_seen(
     want: usize,
     unix: Option<&std::path::Path>,
 ) {
-    assert_eq!(run.json()["connections"], want, "{unix:?}");
-    assert_eq!(connections.load(Ordering::SeqCst), want, "{unix:?}");
+    let json = run.json();
+    assert_eq!(json["connections"], want, "{unix:?}");
+    let access_check = usize::from(json["access"]["connect_as_user"] == "connected");
+    assert_eq!(
+        access_check,
+        usize::from(unix.is_some() && crate::util::is_root())
+    );
+    // The peer counts in its own threads: wait for the count to settle.
+    let expected = want + access_check;
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while connections.load(Ordering::SeqCst) < expected && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), expected, "{unix:?}");
     assert_eq!(requests.load(Ordering::SeqCst), 1, "{unix:?}");
 }
 

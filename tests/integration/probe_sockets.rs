@@ -107,9 +107,34 @@ fn socket_mode_denies_the_web_user() {
     let msg = assert_finding(&run, "FD1006", "permission_denied", 2);
     assert!(msg.contains("srw------- root:root"), "{msg}");
     assert!(msg.contains("nobody has no write permission"), "{msg}");
-    // The same socket as root answers: the denial is the mode, nothing else.
+    // Root connects and gets its answer where the web server cannot: a root
+    // probe checks the web user's access too, in a connect of its own.
+    let root = probe_json(&peer.target, &["--no-get-values"]);
+    let msg = assert_finding(&root, "FD1006", "permission_denied", 2);
+    let json = root.json();
+    let web_user = json["access"]["user"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains(&format!("{web_user} has no write permission")),
+        "{msg}"
+    );
+    assert!(msg.contains("confirmed: connect() as"), "{msg}");
+    assert_eq!(json["access"]["connect_as_user"], "EACCES");
+    assert!(json["access"]["source"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert_eq!(
+        json["response"]["status"], 200,
+        "root's own request was answered"
+    );
+    // Opened to everyone, the same probe is clean.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
     let ok = probe_json(&peer.target, &["--no-get-values"]);
     assert_eq!(ok.codes(), Vec::<String>::new(), "{}", ok.stdout);
+    assert_eq!(ok.json()["access"]["connect_as_user"], "connected");
+    // An explicit --as-user is the user checked, and says so.
+    let explicit = probe_json(&peer.target, &["--as-user", "nobody", "--no-get-values"]);
+    assert_eq!(explicit.json()["access"]["user"], "nobody");
+    assert_eq!(explicit.json()["access"]["source"], "--as-user");
 }
 
 #[test]

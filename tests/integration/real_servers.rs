@@ -1,6 +1,7 @@
 //! End to end against real servers: php-fpm (unix and TCP pools) and a flup WSGI
 //! app, started by the harness on loopback and stopped by pid.
 
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use crate::servers::{self, lab_dir};
@@ -165,6 +166,79 @@ fn php_fpm_end_to_end() {
 }
 
 #[test]
+fn a_root_probe_sees_the_socket_the_web_server_cannot_open() {
+    // The issue's case: a pool with listen.owner = root and listen.mode = 0600.
+    // Root connects and php-fpm answers pong; nginx and Apache get EACCES.
+    if !is_root() {
+        eprintln!("skipped, because only root connects where the web user cannot");
+        return;
+    }
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
+    let dir = lab_dir();
+    let sock = dir.path().join("locked.sock");
+    let pool = "[locked]\nuser = www-data\ngroup = www-data\nlisten = {d}/locked.sock\n\
+                listen.owner = root\nlisten.group = root\nlisten.mode = 0600\n\
+                pm = static\npm.max_children = 1\nping.path = /ping\n";
+    let _fpm = servers::start_php_fpm_with(&binary, dir.path(), pool, || sock.exists());
+    let run = probe_json(sock.to_str().unwrap(), &["--fpm-ping"]);
+    check(&run, &["FD1006"], 2);
+    let json = run.json();
+    assert_eq!(
+        json["response"]["body_preview"], "pong",
+        "root itself got pong"
+    );
+    assert_eq!(json["access"]["user"], "www-data");
+    assert_eq!(json["access"]["allowed_by_modes"], false);
+    assert_eq!(json["access"]["missing_permission"], "write");
+    let finding = run.finding("FD1006");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("srw------- root:root"), "{message}");
+    let fix = finding["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("[locked]") || fix.contains("locked"),
+        "names the pool: {fix}"
+    );
+    assert!(fix.contains("listen.acl_users = www-data"), "{fix}");
+}
+
+#[test]
+fn a_missing_socket_names_what_php_fpm_listens_on_instead() {
+    // The web server asks for php8.1's socket, php-fpm 8.2 runs and listens
+    // next to it: "start the backend" would be wrong.
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
+    let dir = lab_dir();
+    let fpm = servers::start_php_fpm(&binary, dir.path());
+    let wanted = dir.path().join("www2.sock");
+    let run = probe_json(wanted.to_str().unwrap(), &["--fpm-ping"]);
+    check(&run, &["FD1001"], 2);
+    let finding = run.finding("FD1001");
+    let message = finding["message"].as_str().unwrap();
+    let www = fpm.www_sock.display().to_string();
+    assert!(message.contains("what listens: "), "{message}");
+    assert!(
+        message.contains(&format!("{www} (php-fpm pool www (pid ")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&fpm.tcp),
+        "the TCP pool is listed too: {message}"
+    );
+    assert!(
+        message.ends_with(&format!("the closest is {www}")),
+        "{message}"
+    );
+    let fix = finding["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with(&format!(
+            "The backend runs but listens elsewhere: point the web server at {www}"
+        )),
+        "{fix}"
+    );
+    let conf = dir.path().join("php-fpm.conf").display().to_string();
+    assert!(fix.contains(&conf), "names the pool's file: {fix}");
+}
+
+#[test]
 fn flup_end_to_end() {
     let python = need!(
         servers::python_with_flup(),
@@ -174,6 +248,29 @@ fn flup_end_to_end() {
     let (mut flup, sock) = servers::start_flup(&python, dir.path());
     let target = sock.to_str().unwrap();
 
+    if is_root() {
+        // flup binds with root's umask: 0755, which the web server's user
+        // cannot connect to. Root can, and a root probe says so.
+        let run = probe_json(target, &["--uri", "/hello"]);
+        check(&run, &["FD1006"], 2);
+        let json = run.json();
+        assert_eq!(json["response"]["status"], 200, "root got its answer");
+        assert_eq!(json["access"]["user"], "www-data");
+        assert_eq!(json["access"]["connect_as_user"], "EACCES");
+        let message = run.finding("FD1006")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("www-data has no write permission"),
+            "{message}"
+        );
+        assert!(
+            message.contains("python3"),
+            "names who serves it: {message}"
+        );
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+    }
     let run = probe_json(target, &["--uri", "/hello"]);
     check(&run, &[], 0);
     let json = run.json();

@@ -11,13 +11,17 @@ use serde::Serialize;
 
 use crate::checks::connect_failure::{self, Connector};
 use crate::checks::fixes;
+use crate::checks::processes;
 use crate::checks::response::{self, BodyMatch, Expectations, ResponseReport};
+use crate::checks::web_access::{self, Access};
+use crate::checks::web_user;
+use crate::checks::what_listens::{self, Wanted};
 use crate::core::error::{Error, Result};
 use crate::core::finding::Finding;
 use crate::core::outcome::Outcome;
 use crate::core::registry::codes;
 use crate::fcgi::{self, RecordType, Role};
-use crate::net::as_user::Identity;
+use crate::net::as_user::{self, Attempt, Identity};
 use crate::net::connect::{self, ConnectError};
 use crate::net::exchange::{self, ValuesOutcome, REQUEST_ID};
 use crate::net::target::Target;
@@ -60,6 +64,11 @@ pub struct ProbeReport {
     pub values: Option<BTreeMap<String, String>>,
     pub request: RequestReport,
     pub response: Option<ResponseReport>,
+    /// Whose access to a unix socket was checked, why that user, and what the
+    /// modes and a real connect as that user said: the `--as-user`, or, when
+    /// root probes without one, the web user (root connects where the web
+    /// server may not). Null when no user's access was checked.
+    pub access: Option<Access>,
 }
 
 /// Phase durations in milliseconds; null for a phase that did not happen.
@@ -94,6 +103,7 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
         host,
         identity: settings.as_user.as_ref().map(Identity::from),
         started: Instant::now(),
+        unix_error: None,
         out: Outcome::new(ProbeReport {
             target: settings.target.to_string(),
             peer: None,
@@ -105,10 +115,12 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
                 body_bytes: settings.request.body.len(),
             },
             response: None,
+            access: None,
         }),
     };
     probe.run()?;
     probe.out.data.timings_ms.total = ms(probe.started.elapsed());
+    probe.check_access();
     fixes::localize_all(&mut probe.out.findings, host);
     Ok(probe.out)
 }
@@ -119,6 +131,8 @@ struct Probe<'a> {
     host: &'a Host,
     identity: Option<Identity>,
     started: Instant,
+    /// connect(2)'s error, when a unix socket refused the probe.
+    unix_error: Option<nix::errno::Errno>,
     out: Outcome<ProbeReport>,
 }
 
@@ -196,6 +210,59 @@ impl Probe<'_> {
         Ok(())
     }
 
+    /// Whether the user the web server connects as may open the socket, when
+    /// it is a unix path: the `--as-user` (its connect was the probe's own), or,
+    /// for root without one, the web user, in a connect of its own from a
+    /// forked child.
+    fn check_access(&mut self) {
+        let Target::Unix(path) = &self.settings.target else {
+            return;
+        };
+        let subject = self.settings.target.to_string();
+        let paths = self.host.paths();
+        let served = || {
+            self.host
+                .listeners_snapshot()
+                .map(|s| processes::served_by_path(self.host, s, &path.to_string_lossy()))
+                .unwrap_or_default()
+        };
+        if let Some(user) = &self.settings.as_user {
+            // The probe connected as this user: its verdict is the kernel's,
+            // and a denial was explained where the connect failed.
+            let attempt = match (self.out.data.connections, self.unix_error) {
+                (0, Some(errno)) => Attempt::Failed(errno),
+                (0, None) => return,
+                _ => Attempt::Connected,
+            };
+            let verdict = web_access::judge(user, path, &subject, &attempt, paths, served);
+            self.out.data.access = Some(verdict.data);
+            return;
+        }
+        // Only root can act as someone else, and only root's access differs
+        // from the web server's in the way that hides a denial.
+        if !nix::unistd::geteuid().is_root() || self.out.data.connections == 0 {
+            return;
+        }
+        let Some(user) = self.host.web_user() else {
+            self.out.notes.push(
+                "the web user is unknown (no web server runs or is configured): only root's \
+                 access was checked; give --as-user to check the web server's"
+                    .into(),
+            );
+            return;
+        };
+        if user.uid == 0 {
+            return;
+        }
+        if let Some(note) = web_user::note(Some(user)) {
+            self.out.notes.push(note);
+        }
+        let deadline = Instant::now() + self.settings.connect_timeout;
+        let attempt = as_user::try_unix(&Identity::from(user), path, deadline);
+        let verdict = web_access::judge(user, path, &subject, &attempt, paths, served);
+        self.out.data.access = Some(self.out.absorb(verdict));
+    }
+
     /// Opens one more connection and counts it; a failure becomes the finding
     /// that explains it.
     fn open(&mut self, deadline: Instant) -> Result<Option<connect::Connection>> {
@@ -212,6 +279,9 @@ impl Probe<'_> {
             }
             Err(e) => e,
         };
+        if let ConnectError::Unix(errno) = &error {
+            self.unix_error = Some(*errno);
+        }
         if let ConnectError::AsUser(why) = &error {
             let name = self.identity.as_ref().map_or("?", |i| i.name.as_str());
             return Err(Error::usage(format!("--as-user {name}: {why}")));
@@ -228,9 +298,26 @@ impl Probe<'_> {
             name: &name,
             creds: &creds,
         };
-        if let Some(finding) =
+        if let Some(mut finding) =
             connect_failure::explain(&settings.target, &error, &who, self.host.paths())
         {
+            // Nothing there: say what does listen, and the likely intended one.
+            let wanted = match &settings.target {
+                Target::Unix(path) => Some(Wanted::Unix(path)),
+                Target::Tcp { port, .. } => Some(Wanted::Tcp { port: *port }),
+                _ => None,
+            };
+            let nothing_there = [
+                codes::SOCKET_MISSING.id,
+                codes::SOCKET_DIR_MISSING.id,
+                codes::STALE_SOCKET.id,
+                codes::TCP_REFUSED.id,
+            ]
+            .contains(&finding.code);
+            if let Some(wanted) = wanted.filter(|_| nothing_there) {
+                let all = what_listens::listening(self.host);
+                what_listens::point_at_what_listens(&mut finding, wanted, &all);
+            }
             self.out.findings.push(finding);
         }
         Ok(None)

@@ -44,7 +44,7 @@ pub struct TargetReport {
     pub symlink_target: Option<String>,
     /// Every directory from `/` down, then the socket itself.
     pub components: Vec<Component>,
-    pub access: Option<Access>,
+    pub access: Option<crate::checks::web_access::Access>,
     pub listeners: Vec<Listener>,
 }
 
@@ -62,20 +62,6 @@ pub struct Component {
     pub permissions: String,
     /// The symlink's target, when this component is one.
     pub link: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Access {
-    pub user: String,
-    /// What owners and modes say.
-    pub allowed_by_modes: bool,
-    /// The component that denies, when one does.
-    pub denied_by: Option<String>,
-    /// `search` (a directory) or `write` (the socket).
-    pub missing_permission: Option<&'static str>,
-    /// The outcome of a real connect as the user: `connected`, or the error
-    /// (`EACCES`, `ECONNREFUSED`...). Null when not tried (not root).
-    pub connect_as_user: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

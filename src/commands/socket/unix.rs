@@ -8,9 +8,10 @@ use std::path::Path;
 use nix::errno::Errno;
 use nix::sys::socket::UnixAddr;
 
-use super::{Access, Checker, Component, TargetReport};
-use crate::checks::path_access::{self, Backend, Need, ServedBy};
+use super::{Checker, Component, TargetReport};
+use crate::checks::path_access::{self, Backend, ServedBy};
 use crate::checks::socket_path;
+use crate::checks::web_access;
 use crate::core::finding::Finding;
 use crate::core::registry::codes;
 use crate::net::as_user::{self, Identity};
@@ -165,102 +166,13 @@ impl Checker<'_> {
         owner: Option<Owner>,
         report: &mut TargetReport,
     ) {
-        let creds = user.credentials();
         let paths = self.host.paths();
-        let denial = path_access::first_denial(path, &creds, |p| paths.owner(p));
-        let i_am = nix::unistd::geteuid().as_raw();
-        let connect_result = if i_am == user.uid {
-            Some(connect_unix(UnixAddr::new(path)).map(|_| ()))
-        } else if i_am == 0 {
-            match connect_as(path, user) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    self.out
-                        .notes
-                        .push(format!("could not connect as {}: {e}", user.name));
-                    None
-                }
-            }
-        } else {
-            self.out.skip(
-                "connect_as_user",
-                subject,
-                format!("connect() as {} to {}", user.name, path.display()),
-                "it needs root; access was judged from owners and modes only",
-            );
-            None
-        };
-        report.access = Some(Access {
-            user: user.name.clone(),
-            allowed_by_modes: denial.is_none(),
-            denied_by: denial.as_ref().map(|d| d.path.display().to_string()),
-            missing_permission: denial.as_ref().map(|d| match d.need {
-                Need::Search => "search",
-                Need::Write => "write",
-            }),
-            connect_as_user: connect_result.map(|r| match r {
-                Ok(()) => "connected".to_string(),
-                Err(e) => format!("{e:?}"),
-            }),
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let attempt = as_user::try_unix(&Identity::from(user), path, deadline);
+        let verdict = web_access::judge(user, path, subject, &attempt, paths, || {
+            self.served_by(report, path)
         });
-        let refused = match connect_result {
-            Some(Err(e @ (Errno::EACCES | Errno::EPERM))) => Some(e),
-            _ => None,
-        };
-        let connected = matches!(connect_result, Some(Ok(())));
-        match denial {
-            // The modes deny but the kernel let the user in: an ACL grants it
-            // (php-fpm's listen.acl_users works that way).
-            Some(d) if connected => self.out.notes.push(format!(
-                "{}: the modes deny {} ({} on {}), but connect() as {} succeeded: an ACL \
-                 grants access (getfacl {})",
-                path.display(),
-                user.name,
-                match d.need {
-                    Need::Search => "no search permission",
-                    Need::Write => "no write permission",
-                },
-                d.path.display(),
-                user.name,
-                d.path.display()
-            )),
-            // Not confirmed either way, and an ACL may grant what the modes deny.
-            Some(d) if refused.is_none() && paths.has_acl(&d.path) => self.out.notes.push(format!(
-                "{}: the modes deny {}, but {} has an ACL, which may grant access: not \
-                     judged (getfacl {}; run as root to confirm with a real connect)",
-                path.display(),
-                user.name,
-                d.path.display(),
-                d.path.display()
-            )),
-            Some(d) => {
-                let served = self.served_by(report, path);
-                let mut finding =
-                    path_access::denial_finding(path, &d, &user.name, subject, &served);
-                if let Some(e) = refused {
-                    // The confirmation belongs right after the modes, before
-                    // who serves the socket.
-                    let confirmed =
-                        format!(" (confirmed: connect() as {} failed with {e:?})", user.name);
-                    match finding.message.find("; it is served by") {
-                        Some(at) => finding.message.insert_str(at, &confirmed),
-                        None => finding.message.push_str(&confirmed),
-                    }
-                }
-                self.out.findings.push(finding);
-            }
-            None => {
-                if let Some(e) = refused {
-                    self.out.findings.push(path_access::denied_despite_modes(
-                        path,
-                        &user.name,
-                        e,
-                        paths.has_acl(path),
-                        subject,
-                    ));
-                }
-            }
-        }
+        report.access = Some(self.out.absorb(verdict));
         // World-writable matters only when "other" can get through the
         // directories too.
         let reachable_by_anyone =
@@ -323,13 +235,6 @@ pub(super) fn connect_unix(addr: nix::Result<UnixAddr>) -> Result<Option<u32>, E
         .and_then(|c| u32::try_from(c.pid()).ok())
         .filter(|&p| p != 0);
     Ok(pid)
-}
-
-/// Connects to `path` as `user` from a forked child, within 2 s.
-fn connect_as(path: &Path, user: &WebUser) -> Result<Result<(), Errno>, String> {
-    let addr = UnixAddr::new(path).map_err(|e| e.to_string())?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    as_user::connect(&Identity::from(user), &addr, deadline).map(|r| r.map(drop))
 }
 
 fn describe(step: &Step) -> Component {
