@@ -84,6 +84,10 @@ pub struct Exchange {
     pub unexpected: Vec<RecordType>,
     /// Writing the request failed (the peer may still have answered).
     pub write_error: Option<io::Error>,
+    /// Nothing came back and the peer provably left (part of) the request
+    /// unread: it closed without reading, so its kernel reset the connection.
+    /// Set by the caller, from [`left_unread`].
+    pub left_unread: bool,
 }
 
 impl Exchange {
@@ -99,6 +103,7 @@ impl Exchange {
             last_byte: None,
             unexpected: Vec::new(),
             write_error: None,
+            left_unread: false,
         }
     }
 }

@@ -155,6 +155,26 @@ fn peer_closing_at_once_is_incomplete_headers() {
 }
 
 #[test]
+fn a_peer_closing_without_reading_gets_one_diagnosis_every_time() {
+    // Whether its kernel's FIN or RST reaches the probe first varies from run
+    // to run; what the backend did does not, and neither may the code.
+    on_both_transports(|unix| {
+        let (peer, _, _) = counting_peer(unix, |_conn, _| {});
+        for round in 0..10 {
+            let run = probe(&peer.target, &[]);
+            assert_codes(&run, &["FD1103"], 2);
+            let message = run.finding("FD1103")["message"].as_str().unwrap().to_string();
+            assert!(message.contains("without reading the request"), "{round}: {message}");
+            assert_eq!(
+                message.contains("listen.allowed_clients"),
+                unix.is_none(),
+                "php-fpm's refusal is named on TCP only: {message}"
+            );
+        }
+    });
+}
+
+#[test]
 fn peer_resetting_the_connection() {
     // A TCP reset needs SO_LINGER 0 on the peer's socket; build that peer by hand.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -614,6 +634,8 @@ fn request_read_and_dropped_is_never_sent_twice() {
         });
         let run = probe_json(&peer.target, &[]);
         assert_codes(&run, &["FD1103"], 2);
+        let message = run.finding("FD1103")["message"].as_str().unwrap().to_string();
+        assert!(message.contains("read the request and closed"), "{message}");
         assert_seen(&run, &connections, &requests, 1, unix);
     });
 }

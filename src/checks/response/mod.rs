@@ -187,12 +187,13 @@ fn outcome_finding(ex: &Exchange, subject: &str) -> Option<Finding> {
                     .map_or("-".into(), |d| format!("{:.0} ms", d.as_secs_f64() * 1e3))
             ),
         ),
-        Outcome::Closed { .. } if received == 0 => Finding::new(
-            &codes::CLOSED_WITHOUT_RECORD,
-            subject,
-            "the backend accepted the connection and closed it without sending a byte \
-             (the \"incomplete headers (0 bytes)\" of Apache's logs)",
-        ),
+        // One behaviour, one code: a backend that closed without a byte is
+        // told by whether it read the request, not by whether its kernel's FIN
+        // or RST arrived first.
+        Outcome::Closed { .. } if received == 0 => closed_without_answer(ex, subject),
+        Outcome::ReadFailed(e) if received == 0 && ex.left_unread && is_broken(e) => {
+            closed_without_answer(ex, subject)
+        }
         Outcome::Closed { mid_record: true } => Finding::new(
             &codes::TRUNCATED_RECORD,
             subject,
@@ -232,6 +233,36 @@ fn outcome_finding(ex: &Exchange, subject: &str) -> Option<Finding> {
         ),
         Outcome::Malformed(why) => Finding::new(&codes::MALFORMED_RECORD, subject, why.clone()),
     })
+}
+
+/// FD1103, saying whether the backend read the request first.
+fn closed_without_answer(ex: &Exchange, subject: &str) -> Finding {
+    let message = if ex.left_unread {
+        let fpm = if subject.starts_with("unix:") {
+            ""
+        } else {
+            ": php-fpm does this to a client its listen.allowed_clients does not list \
+             ('Connection disallowed: IP address ... has been dropped' in its log)"
+        };
+        format!(
+            "the backend accepted the connection and closed it without reading the \
+             request, or all of it (its kernel then reset the connection){fpm}; an \
+             application that exits at once does the same"
+        )
+    } else {
+        "the backend read the request and closed the connection without sending a byte \
+         (the \"incomplete headers (0 bytes)\" of Apache's logs): the worker crashed or \
+         exited on it"
+            .to_string()
+    };
+    Finding::new(&codes::CLOSED_WITHOUT_RECORD, subject, message)
+}
+
+fn is_broken(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 fn protocol_status_finding(status: ProtocolStatus, subject: &str) -> Finding {
@@ -445,6 +476,7 @@ mod tests {
             last_byte: None,
             unexpected: Vec::new(),
             write_error: None,
+            left_unread: false,
         }
     }
 

@@ -190,11 +190,18 @@ impl Probe<'_> {
         if reused {
             let reset_wait = deadline.min(Instant::now() + RESET_GRACE.max(connected * 2));
             if exchange::left_unread(&ex, &*conn.stream, reset_wait) {
-                let Some(mut fresh) = self.open(deadline)? else {
+                let Some(fresh) = self.open(deadline)? else {
                     return Ok(());
                 };
-                ex = exchange::run(&mut *fresh.stream, &request, deadline, settings.max_body);
+                conn = fresh;
+                ex = exchange::run(&mut *conn.stream, &request, deadline, settings.max_body);
             }
+        }
+        // Whether a backend that closed without a byte read the request
+        // decides the diagnosis, not which packet (FIN or RST) came first.
+        if ex.bytes_received == 0 && !ex.left_unread {
+            let reset_wait = deadline.min(Instant::now() + RESET_GRACE.max(connected * 2));
+            ex.left_unread = exchange::left_unread(&ex, &*conn.stream, reset_wait);
         }
         self.out.data.timings_ms.first_byte = ex.first_byte.map(ms);
         let expect = Expectations {

@@ -196,9 +196,11 @@ received from server' (mod_fastcgi) or 'End of script output before headers' \
 (mod_proxy_fcgi). The worker crashed on the request, php-fpm refused the client because \
 of listen.allowed_clients, or the application exited. Example: php-fpm with \
 'listen.allowed_clients = 10.0.0.5' closes every connection from 127.0.0.1 at once.",
-    fix: "Read the backend's own log around the probe's time (the \
-php-fpm log: 'Connection disallowed', 'exited on signal'). Check \
-listen.allowed_clients, and crash causes such as segfaults or memory limits.";
+    fix: "On TCP, php-fpm closes a client that listen.allowed_clients does not list \
+without reading its request, and logs 'Connection disallowed: IP address ... has been \
+dropped': add the web server's address there (or remove the setting and firewall the \
+port). Otherwise read the backend's own log around the probe's time for a crash \
+('exited on signal', memory limits).";
 
     CONNECTION_RESET = "FD1104", AppCrashed, Critical,
         "backend reset the connection",
