@@ -163,8 +163,14 @@ fn a_peer_closing_without_reading_gets_one_diagnosis_every_time() {
         for round in 0..10 {
             let run = probe(&peer.target, &[]);
             assert_codes(&run, &["FD1103"], 2);
-            let message = run.finding("FD1103")["message"].as_str().unwrap().to_string();
-            assert!(message.contains("without reading the request"), "{round}: {message}");
+            let message = run.finding("FD1103")["message"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(
+                message.contains("without reading the request"),
+                "{round}: {message}"
+            );
             assert_eq!(
                 message.contains("listen.allowed_clients"),
                 unix.is_none(),
@@ -634,7 +640,10 @@ fn request_read_and_dropped_is_never_sent_twice() {
         });
         let run = probe_json(&peer.target, &[]);
         assert_codes(&run, &["FD1103"], 2);
-        let message = run.finding("FD1103")["message"].as_str().unwrap().to_string();
+        let message = run.finding("FD1103")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(message.contains("read the request and closed"), "{message}");
         assert_seen(&run, &connections, &requests, 1, unix);
     });

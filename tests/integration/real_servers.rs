@@ -296,8 +296,14 @@ fn flup_end_to_end() {
     // connection, and that is closing without an answer, not a reset mid-answer.
     let run = probe_json(target, &["--uri", "/?die", "--no-get-values"]);
     check(&run, &["FD1103"], 2);
-    let message = run.finding("FD1103")["message"].as_str().unwrap().to_string();
-    assert!(message.contains("without reading the request, or all of it"), "{message}");
+    let message = run.finding("FD1103")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("without reading the request, or all of it"),
+        "{message}"
+    );
 
     // After a crash the socket file stays behind: a stale socket.
     flup.kill_hard();
