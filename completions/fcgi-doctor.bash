@@ -235,7 +235,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__probe)
-            opts="-q -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --expect-status --expect-body --max-body --no-get-values --as-user --help --version"
+            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --no-get-values --as-user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +278,10 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --fpm-ping)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fpm-status)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -53,11 +53,13 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l method
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l param -d 'Extra or overriding FastCGI parameter, repeatable (HTTP_HOST=example.org)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l body -d 'Request body: literal text, @FILE, or - for standard input' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-ping -d 'php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong"' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-status -d 'php-fpm status page (pm.status_path, default /status), asked with ?json: pool, queue, workers, max children reached, slow requests' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-body -d 'Regular expression the response body must match' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root). Without it, a root probe of a unix socket also connects as the detected web user, since root connects where the web server may not' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s v -l verbose -d 'With --fpm-status, ask for every worker too (?json&full)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l no-get-values -d 'Skip the FCGI_GET_VALUES management request'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s V -l version -d 'Print version'

@@ -258,6 +258,21 @@ pub struct ProbeArgs {
     )]
     pub fpm_ping: Option<String>,
 
+    /// php-fpm status page (pm.status_path, default /status), asked with ?json:
+    /// pool, queue, workers, max children reached, slow requests.
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        default_missing_value = "/status",
+        conflicts_with_all = ["script_filename", "uri", "fpm_ping"]
+    )]
+    pub fpm_status: Option<String>,
+
+    /// With --fpm-status, ask for every worker too (?json&full).
+    #[arg(short, long, requires = "fpm_status")]
+    pub verbose: bool,
+
     /// Acceptable CGI status: 200, or a range such as 200-399.
     #[arg(long, value_name = "STATUS|FROM-TO")]
     pub expect_status: Option<String>,

@@ -101,9 +101,14 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
         // health check runs every few seconds and should start fast.
         expect_body.get_or_insert(BodyMatch::Prefix("pong"));
     }
+    let status_uri = args.fpm_status.as_ref().map(|path| match args.verbose {
+        true => format!("{path}?json&full"),
+        false => format!("{path}?json"),
+    });
     let request = request::build(RequestOptions {
         fpm_ping: args.fpm_ping.clone(),
-        uri: args.uri.clone(),
+        fpm_status: args.fpm_status.is_some(),
+        uri: status_uri.or_else(|| args.uri.clone()),
         script_filename: args.script_filename.clone(),
         method: args.method.clone(),
         params: args.params.clone(),

@@ -97,11 +97,63 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, settings: &OutputSettings) -
     } else {
         ""
     };
-    if resp.body_bytes == 0 {
+    if r.fpm_status.is_some() {
+        // The status lines below say what the JSON body does.
+    } else if resp.body_bytes == 0 {
         writeln!(out, "{}0 bytes", label("body"))?;
     } else {
         let body = format!("{} bytes{truncated}: {preview}", resp.body_bytes);
         writeln!(out, "{}{}", label("body"), fit(&body))?;
+    }
+    if let Some(st) = &r.fpm_status {
+        let lines = [
+            format!(
+                "pool {}, pm {}, up {}, {} connections accepted",
+                sanitize::escape(&st.pool),
+                sanitize::escape(&st.process_manager),
+                crate::core::text::ago(st.start_since as i64).trim_end_matches(" ago"),
+                st.accepted_conn
+            ),
+            format!(
+                "processes {} idle, {} active, {} total (most active {})",
+                st.idle_processes, st.active_processes, st.total_processes, st.max_active_processes
+            ),
+            format!(
+                "listen queue {} (highest {}, length {}); max children reached {}; slow requests {}",
+                st.listen_queue,
+                st.max_listen_queue,
+                st.listen_queue_len,
+                st.max_children_reached,
+                st.slow_requests
+            ),
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            let l = if i == 0 {
+                label("fpm status")
+            } else {
+                label("")
+            };
+            writeln!(out, "{l}{}", fit(line))?;
+        }
+        for p in st.processes.iter().flatten().take(MAX_HEADERS) {
+            let busy = if p.state == "Running" {
+                format!(
+                    ", {} {} for {} ms",
+                    sanitize::escape(&p.request_method),
+                    sanitize::escape(&p.request_uri),
+                    p.request_duration / 1000
+                )
+            } else {
+                String::new()
+            };
+            let line = format!(
+                "pid {} {} after {} requests{busy}",
+                p.pid,
+                sanitize::escape(&p.state),
+                p.requests
+            );
+            writeln!(out, "{}{}", label(""), fit(&line))?;
+        }
     }
     if resp.stderr_bytes > 0 {
         for (i, line) in resp.stderr.lines().take(10).enumerate() {

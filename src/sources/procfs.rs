@@ -119,6 +119,17 @@ impl ProcFs {
         Ok(pids)
     }
 
+    /// The host's memory in bytes, from `/proc/meminfo`'s MemTotal.
+    pub fn mem_total(&self) -> io::Result<u64> {
+        let text = fs::read_to_string(self.root.join("meminfo"))?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no MemTotal in meminfo"))
+    }
+
     /// Seconds since boot, from `/proc/uptime`.
     pub fn uptime(&self) -> io::Result<f64> {
         let text = fs::read_to_string(self.root.join("uptime"))?;

@@ -239,6 +239,97 @@ fn a_missing_socket_names_what_php_fpm_listens_on_instead() {
 }
 
 #[test]
+fn php_fpm_status_page_busy_is_not_dead() {
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
+    let dir = lab_dir();
+    let fpm = servers::start_php_fpm(&binary, dir.path());
+    let www = fpm.www_sock.to_str().unwrap();
+
+    // A healthy pool: its numbers, no finding.
+    let run = probe_json(www, &["--fpm-status"]);
+    check(&run, &[], 0);
+    let status = &run.json()["fpm_status"];
+    assert_eq!(status["pool"], "www");
+    assert_eq!(status["process_manager"], "static");
+    assert_eq!(status["total_processes"], 2);
+    assert_eq!(status["listen_queue"], 0);
+    assert!(status.get("processes").is_none());
+    let run = probe_json(www, &["--fpm-status", "--verbose"]);
+    assert_eq!(
+        run.json()["fpm_status"]["processes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // A pool without pm.status_path: how to set it.
+    let run = probe_json(fpm.noping_sock.to_str().unwrap(), &["--fpm-status"]);
+    check(&run, &["FD1304"], 2);
+    let finding = run.finding("FD1304");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("pm.status_path"),
+        "{finding}"
+    );
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap()
+            .contains("pm.status_path = /status"),
+        "{finding}"
+    );
+
+    // Pools of one worker, each held by a slow request with another waiting:
+    // their status pages on pm.status_listen still answer, and say busy. The
+    // listen queue is counted on TCP sockets only (php-fpm reads it with
+    // TCP_INFO); max children reached by the dynamic pool's once-a-second check.
+    let sleep = fpm.docroot.join("sleep.php").display().to_string();
+    let mut held = Vec::new();
+    for target in [fpm.tcp.clone(), fpm.dyn1_sock.display().to_string()] {
+        for _ in 0..2 {
+            let (target, sleep) = (target.clone(), sleep.clone());
+            held.push(std::thread::spawn(move || {
+                let args = [
+                    "--no-get-values",
+                    "--timeout",
+                    "10s",
+                    "--script-filename",
+                    &sleep,
+                ];
+                probe_json(&target, &args)
+            }));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let run = probe_json(&fpm.tcp_status, &["--fpm-status"]);
+    check(&run, &["FD1501"], 2);
+    let status = &run.json()["fpm_status"];
+    assert_eq!(status["pool"], "tcp");
+    assert!(status["listen_queue"].as_u64().unwrap() >= 1, "{status}");
+    let fix = run.finding("FD1501")["fix"].as_str().unwrap().to_string();
+    assert!(
+        fix.contains("pm.max_children = 1 (in "),
+        "the arithmetic: {fix}"
+    );
+    assert!(fix.contains("MiB of RAM"), "{fix}");
+
+    let run = probe_json(fpm.dyn1_status_sock.to_str().unwrap(), &["--fpm-status"]);
+    check(&run, &["FD1502"], 1);
+    assert!(
+        run.json()["fpm_status"]["max_children_reached"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    for t in held {
+        assert_eq!(t.join().unwrap().code, 0, "the held requests were served");
+    }
+}
+
+#[test]
 fn flup_end_to_end() {
     let python = need!(
         servers::python_with_flup(),

@@ -180,10 +180,14 @@ pub struct PhpFpm {
     pub slow_sock: PathBuf,
     /// Dynamic pool with pm.max_children = 1: logs when it is reached.
     pub dyn1_sock: PathBuf,
+    /// The dyn1 pool's status page on a socket of its own (pm.status_listen).
+    pub dyn1_status_sock: PathBuf,
     /// Pool with request_terminate_timeout = 1s.
     pub term_sock: PathBuf,
-    /// Healthy pool on TCP.
+    /// Healthy pool on TCP, with one worker.
     pub tcp: String,
+    /// The TCP pool's status page on an address of its own (pm.status_listen).
+    pub tcp_status: String,
     pub docroot: PathBuf,
 }
 
@@ -211,6 +215,7 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
         std::fs::write(docroot.join(name), body).unwrap();
     }
     let port = free_port();
+    let status_port = free_port();
     let pool_user = if root {
         "user = www-data\ngroup = www-data\nlisten.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n"
     } else {
@@ -218,18 +223,21 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
     };
     let pools = format!(
         "[www]\n{pool_user}listen = {{d}}/www.sock\npm = static\npm.max_children = 2\n\
-         ping.path = /ping\ncatch_workers_output = yes\n\n\
+         ping.path = /ping\npm.status_path = /status\ncatch_workers_output = yes\n\n\
          [tcp]\n{pool_user}listen = 127.0.0.1:{port}\nlisten.allowed_clients = 127.0.0.1\n\
-         pm = static\npm.max_children = 1\nping.path = /ping\n\n\
+         pm = static\npm.max_children = 1\nping.path = /ping\n\
+         pm.status_path = /status\npm.status_listen = 127.0.0.1:{status_port}\n\n\
          [noping]\n{pool_user}listen = {{d}}/noping.sock\npm = static\npm.max_children = 1\n\n\
          [slow]\n{pool_user}listen = {{d}}/slow.sock\npm = static\npm.max_children = 1\n\
          ping.path = /ping\n\n\
          [dyn1]\n{pool_user}listen = {{d}}/dyn1.sock\npm = dynamic\npm.max_children = 1\n\
-         pm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1\n\n\
+         pm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1\n\
+         pm.status_path = /status\npm.status_listen = {{d}}/dyn1-status.sock\n\n\
          [term]\n{pool_user}listen = {{d}}/term.sock\npm = static\npm.max_children = 1\n\
          request_terminate_timeout = 1s\n"
     );
     let tcp = format!("127.0.0.1:{port}");
+    let tcp_status = format!("127.0.0.1:{status_port}");
     let socks = ["www.sock", "noping.sock", "slow.sock"].map(|name| dir.join(name));
     let server = start_php_fpm_with(binary, dir, &pools, || {
         socks.iter().all(|s| s.exists()) && std::net::TcpStream::connect(&tcp).is_ok()
@@ -239,8 +247,10 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
         noping_sock: dir.join("noping.sock"),
         slow_sock: dir.join("slow.sock"),
         dyn1_sock: dir.join("dyn1.sock"),
+        dyn1_status_sock: dir.join("dyn1-status.sock"),
         term_sock: dir.join("term.sock"),
         tcp,
+        tcp_status,
         docroot,
         server,
     }

@@ -58,6 +58,8 @@ pub struct Expectations<'a> {
     /// False when the probe chose the (harmless, missing) script itself.
     pub script_chosen: bool,
     pub fpm_ping: bool,
+    /// `--fpm-status`: the path asked is php-fpm's status page.
+    pub fpm_status: bool,
     /// The SCRIPT_FILENAME sent, to name it in findings.
     pub script_filename: Option<&'a str>,
 }
@@ -353,6 +355,21 @@ fn response_findings(
                 subject,
                 "404 \"Primary script unknown\" for the probe's placeholder script: a worker answered",
             ));
+        } else if expect.fpm_status {
+            findings.push(
+                Finding::new(
+                    &codes::PRIMARY_SCRIPT_UNKNOWN,
+                    subject,
+                    "404 \"Primary script unknown\" for the status path: php-fpm does not treat \
+                     it as its status page, so pm.status_path is unset or differs in this pool",
+                )
+                .with_fix(
+                    "Set 'pm.status_path = /status' in the pool and reload php-fpm (keep it \
+                     away from the web: allow it only from localhost in the web server, or \
+                     use pm.status_listen for a socket of its own), or pass the configured \
+                     path: --fpm-status /fpm-status.",
+                ),
+            );
         } else if expect.fpm_ping {
             findings.push(
                 Finding::new(
@@ -496,6 +513,7 @@ mod tests {
         body: None,
         script_chosen: true,
         fpm_ping: false,
+        fpm_status: false,
         script_filename: Some("/srv/x.php"),
     };
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::checks::connect_failure::{self, Connector};
 use crate::checks::fixes;
+use crate::checks::fpm_status::{self, FpmStatus};
 use crate::checks::processes;
 use crate::checks::response::{self, BodyMatch, Expectations, ResponseReport};
 use crate::checks::web_access::{self, Access};
@@ -26,6 +27,7 @@ use crate::net::connect::{self, ConnectError};
 use crate::net::exchange::{self, ValuesOutcome, REQUEST_ID};
 use crate::net::target::Target;
 use crate::sources::host::Host;
+use crate::sources::processes::{Process, Software};
 use crate::sources::webuser::{Credentials, WebUser};
 use request::RequestSpec;
 
@@ -64,6 +66,8 @@ pub struct ProbeReport {
     pub values: Option<BTreeMap<String, String>>,
     pub request: RequestReport,
     pub response: Option<ResponseReport>,
+    /// php-fpm's status page (`--fpm-status`), when it answered with its JSON.
+    pub fpm_status: Option<FpmStatus>,
     /// Whose access to a unix socket was checked, why that user, and what the
     /// modes and a real connect as that user said: the `--as-user`, or, when
     /// root probes without one, the web user (root connects where the web
@@ -115,6 +119,7 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
                 body_bytes: settings.request.body.len(),
             },
             response: None,
+            fpm_status: None,
             access: None,
         }),
     };
@@ -197,6 +202,20 @@ impl Probe<'_> {
                 ex = exchange::run(&mut *conn.stream, &request, deadline, settings.max_body);
             }
         }
+        // php-fpm answers its status page with 503 "Server busy" while another
+        // request holds the scoreboard (before PHP 8.1): once more.
+        if settings.request.fpm_status && scoreboard_busy(&ex) {
+            std::thread::sleep(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(STATUS_RETRY_PAUSE),
+            );
+            let Some(fresh) = self.open(deadline)? else {
+                return Ok(());
+            };
+            conn = fresh;
+            ex = exchange::run(&mut *conn.stream, &request, deadline, settings.max_body);
+        }
         // Whether a backend that closed without a byte read the request
         // decides the diagnosis, not which packet (FIN or RST) came first.
         if ex.bytes_received == 0 && !ex.left_unread {
@@ -209,12 +228,78 @@ impl Probe<'_> {
             body: settings.expect_body.as_ref(),
             script_chosen: settings.request.script_chosen,
             fpm_ping: settings.request.fpm_ping,
+            fpm_status: settings.request.fpm_status,
             script_filename: settings.request.param("SCRIPT_FILENAME"),
         };
         let (findings, response) = response::diagnose(&ex, &expect, &subject);
         self.out.findings.extend(findings);
+        let answered = response.as_ref().is_some_and(|r| r.status == Some(200));
         self.out.data.response = response;
+        if settings.request.fpm_status && answered {
+            self.read_status(&ex, &subject);
+        }
         Ok(())
+    }
+
+    /// The status page's JSON, and what it says about the pool.
+    fn read_status(&mut self, ex: &exchange::Exchange, subject: &str) {
+        let kept = &ex.stdout.kept;
+        let body = find(kept, b"\r\n\r\n")
+            .map(|at| &kept[at + 4..])
+            .or_else(|| find(kept, b"\n\n").map(|at| &kept[at + 2..]))
+            .unwrap_or_default();
+        let cut = ex.stdout.total > kept.len() as u64;
+        match fpm_status::parse(body) {
+            Ok(status) if !cut => {
+                let (expected, capacity) = self.pool_facts(&status.pool);
+                let findings = fpm_status::judge(&status, expected.as_deref(), &capacity, subject);
+                self.out.findings.extend(findings);
+                self.out.data.fpm_status = Some(status);
+            }
+            result => self.out.findings.push(Finding::new(
+                &codes::FPM_STATUS_UNREADABLE,
+                subject,
+                match result {
+                    Err(why) => why,
+                    Ok(_) => "the answer is longer than --max-body".to_string(),
+                },
+            )),
+        }
+    }
+
+    /// The pool that listens on the target, and the status pool's room to
+    /// grow, as the process table and php-fpm's configuration say.
+    fn pool_facts(&self, pool: &str) -> (Option<String>, fpm_status::Capacity) {
+        let mut capacity = fpm_status::Capacity {
+            mem_total: self.host.proc().mem_total().ok(),
+            ..Default::default()
+        };
+        let Ok(snapshot) = self.host.listeners_snapshot() else {
+            return (None, capacity);
+        };
+        let expected = match &self.settings.target {
+            Target::Unix(path) => {
+                processes::served_by_path(self.host, snapshot, &path.to_string_lossy())
+                    .pool
+                    .map(|(name, _)| name)
+            }
+            _ => None,
+        };
+        let workers: Vec<&Process> = snapshot
+            .processes
+            .values()
+            .filter(|p| p.software == Software::PhpFpm && p.pool.as_deref() == Some(pool))
+            .collect();
+        if !workers.is_empty() {
+            let total: u64 = workers.iter().map(|p| p.stat.rss_bytes).sum();
+            capacity.workers = Some((workers.len(), total / workers.len() as u64));
+        }
+        capacity.max_children = workers.first().and_then(|w| {
+            let config = self.host.fpm_config(snapshot, w)?;
+            let found = config.pools.iter().find(|p| p.name == pool)?;
+            Some((found.max_children?, found.file.display().to_string()))
+        });
+        (expected, capacity)
     }
 
     /// Whether the user the web server connects as may open the socket, when
@@ -329,6 +414,19 @@ impl Probe<'_> {
         }
         Ok(None)
     }
+}
+
+/// Pause before asking a busy status page again.
+const STATUS_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// php-fpm's "Server busy. Please try again later." (503) of its status page.
+fn scoreboard_busy(ex: &exchange::Exchange) -> bool {
+    let kept = &ex.stdout.kept;
+    find(kept, b"Status: 503").is_some() && find(kept, b"Server busy").is_some()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
 }
 
 /// BEGIN_REQUEST (Responder, no KEEP_CONN: the probe closes), PARAMS, STDIN.

@@ -9,6 +9,8 @@ use crate::core::error::{Error, Result};
 pub struct RequestOptions {
     /// `--fpm-ping [PATH]`.
     pub fpm_ping: Option<String>,
+    /// `--fpm-status`: `uri` is then the status path with `?json`.
+    pub fpm_status: bool,
     pub uri: Option<String>,
     pub script_filename: Option<String>,
     pub method: String,
@@ -27,6 +29,8 @@ pub struct RequestSpec {
     pub script_chosen: bool,
     /// Set by `--fpm-ping`, so findings can speak of ping.path.
     pub fpm_ping: bool,
+    /// Set by `--fpm-status`: the answer is php-fpm's status JSON.
+    pub fpm_status: bool,
 }
 
 impl RequestSpec {
@@ -46,6 +50,7 @@ fn usage(message: String) -> Error {
 pub fn build(options: RequestOptions) -> Result<RequestSpec> {
     let RequestOptions {
         fpm_ping: ping,
+        fpm_status,
         uri: given_uri,
         script_filename,
         method,
@@ -143,6 +148,7 @@ pub fn build(options: RequestOptions) -> Result<RequestSpec> {
         body,
         script_chosen,
         fpm_ping,
+        fpm_status,
     })
 }
 

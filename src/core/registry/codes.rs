@@ -487,6 +487,66 @@ end to end. Whether PHP scripts run is not tested. Example: 'fcgi-doctor probe \
     fix: "To test more, name something to run: --fpm-ping (with ping.path = /ping in the \
 pool) for a cheap health check, or --script-filename /srv/www/health.php.";
 
+    // ---- FD15xx probe: php-fpm's status page ------------------------------------------
+    FPM_LISTEN_QUEUE = "FD1501", CapacityExhaustion, Critical,
+        "php-fpm pool saturated: requests wait in its listen queue",
+    explanation: "php-fpm's status page shows requests in the listen queue: every worker \
+is busy and new requests wait in the socket's backlog until one frees up, or until the \
+web server gives up (504, 'upstream timed out'). The pool is alive but out of workers: \
+busy, not dead, and restarting it only drops the queued requests. Example: pm = dynamic \
+with pm.max_children = 5 and requests that wait on a slow database.",
+    fix: "Raise pm.max_children only as far as the memory allows (workers × average \
+worker memory must fit in RAM), and find the slow requests that hold the workers \
+(request_slowlog_timeout and slowlog).";
+
+    FPM_MAX_CHILDREN_REACHED = "FD1502", CapacityExhaustion, Warning,
+        "php-fpm pool reached pm.max_children",
+    explanation: "The status page's 'max children reached' counts the times the process \
+manager wanted another worker and pm.max_children forbade it, since the pool started. \
+Each time, requests queued. php-fpm logs it too: 'server reached pm.max_children \
+setting (N), consider raising it'. Example: a traffic peak or slow requests holding \
+every worker of a small pool.",
+    fix: "Size pm.max_children from memory: (RAM left for PHP) / (average worker RSS); \
+find the slow requests first (request_slowlog_timeout, slowlog).";
+
+    FPM_SLOW_REQUESTS = "FD1503", Timeout, Warning,
+        "php-fpm counted slow requests",
+    explanation: "The status page's 'slow requests' counts the requests that ran longer \
+than request_slowlog_timeout since the pool started; php-fpm wrote a backtrace of each \
+to the pool's slowlog. Slow requests hold workers and are the usual reason a pool runs \
+out of them. Example: scripts waiting on an external API without a timeout.",
+    fix: "Read the pool's slowlog (its path is the pool's 'slowlog' setting): each entry is \
+the PHP backtrace of a request that was slow, which names the function it waited in.";
+
+    FPM_STATUS_OTHER_POOL = "FD1504", HandlerMisconfig, Warning,
+        "php-fpm status page answered for another pool",
+    explanation: "The status page named a pool other than the one that listens on the \
+probed socket: the request reached another pool (a shared pm.status_listen, or a web \
+server location that routes the status path elsewhere), so its numbers describe that \
+pool. Example: two pools with the same pm.status_listen address.",
+    fix: "Give each pool its own pm.status_path or pm.status_listen, and probe the \
+socket of the pool you mean.";
+
+    FPM_STATUS_UNREADABLE = "FD1505", ProtocolError, Warning,
+        "php-fpm status page answer is not its JSON",
+    explanation: "The status path answered 200, but not with php-fpm's status JSON: the \
+path is served by a PHP script or another application rather than php-fpm's status \
+page, or the answer was cut by --max-body. Example: a front controller that answers \
+every path, including /status.",
+    fix: "Set pm.status_path in the pool to a path no script uses (e.g. /fpm-status) and \
+probe that path: --fpm-status /fpm-status.";
+
+    POOL_BUSY = "FD1506", CapacityExhaustion, Critical,
+        "connected, but every worker is busy",
+    explanation: "The connection was accepted, yet neither FCGI_GET_VALUES nor the \
+request got an answer before the deadline: php-fpm answers both with a worker, so every \
+worker is busy and the requests wait in the listen queue. A dead backend refuses or \
+resets the connection; a busy one accepts and queues. Restarting drops the queue and \
+does not add workers. Example: a pool whose workers all wait on a locked database table.",
+    fix: "See what the workers do (the status page with ?full through pm.status_listen, \
+which has its own worker; the slowlog); raise pm.max_children only as the memory \
+allows; set request_terminate_timeout so stuck workers are ended.";
+
     // ---- FD20xx logs: the operating-system error decides -----------------------------
     LOG_CONNECT_PERMISSION = "FD2001", PermissionDenied, Critical,
         "web server may not connect to the backend socket (EACCES)",
