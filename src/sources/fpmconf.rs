@@ -18,6 +18,10 @@ pub struct Pool {
     pub allowed_clients: Option<String>,
     pub pm: Option<String>,
     pub max_children: Option<u32>,
+    /// `pm.status_path` and `pm.status_listen`: the status page, and the
+    /// address of its own worker (PHP 8.0+).
+    pub status_path: Option<String>,
+    pub status_listen: Option<String>,
     pub user: Option<String>,
     /// The file the section is in.
     pub file: PathBuf,
@@ -128,6 +132,8 @@ fn read_file(
             "listen.allowed_clients" => pool.allowed_clients = Some(value),
             "pm" => pool.pm = Some(value),
             "pm.max_children" => pool.max_children = value.parse().ok(),
+            "pm.status_path" => pool.status_path = Some(value),
+            "pm.status_listen" => pool.status_listen = Some(value),
             "user" => pool.user = Some(value),
             _ => {}
         }

@@ -324,6 +324,36 @@ fn php_fpm_status_page_busy_is_not_dead() {
             .unwrap()
             >= 1
     );
+
+    // A request to the full pool itself times out: busy, not a bare timeout,
+    // on the evidence of GET_VALUES and of the status page's own worker.
+    for target in [fpm.tcp.clone(), fpm.dyn1_sock.display().to_string()] {
+        let run = probe_json(&target, &["--timeout", "1500ms"]);
+        let codes = run.codes();
+        assert!(
+            codes.contains(&"FD1506".to_string()),
+            "{target}: {}",
+            run.stdout
+        );
+        assert!(
+            !codes.contains(&"FD1101".to_string()),
+            "{target}: {codes:?}"
+        );
+        assert_eq!(run.code, 2);
+        let message = run.finding("FD1506")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("FCGI_GET_VALUES went unanswered"),
+            "{message}"
+        );
+        assert!(
+            message.contains("status page (pm.status_listen"),
+            "{message}"
+        );
+        assert_eq!(run.finding("FD1506")["class"], "capacity_exhaustion");
+    }
     for t in held {
         assert_eq!(t.join().unwrap().code, 0, "the held requests were served");
     }

@@ -238,18 +238,124 @@ impl Probe<'_> {
         if settings.request.fpm_status && answered {
             self.read_status(&ex, &subject);
         }
+        self.judge_busy();
         Ok(())
+    }
+
+    /// A request accepted but never answered is BUSY when the evidence says
+    /// so: FCGI_GET_VALUES unanswered as well (php-fpm answers it with a
+    /// worker), or the pool's status page through `pm.status_listen` showing no
+    /// idle worker or a queue. Dead and busy must not look alike.
+    fn judge_busy(&mut self) {
+        let Some(at) = self
+            .out
+            .findings
+            .iter()
+            .position(|f| f.code == codes::NO_FIRST_BYTE.id)
+        else {
+            return;
+        };
+        let mut evidence = Vec::new();
+        if self
+            .out
+            .findings
+            .iter()
+            .any(|f| f.code == codes::GET_VALUES_UNANSWERED.id)
+        {
+            evidence.push(
+                "FCGI_GET_VALUES went unanswered too (php-fpm answers it with a worker)"
+                    .to_string(),
+            );
+        }
+        match self.status_through_status_listen() {
+            Some((address, status)) if status.idle_processes == 0 || status.listen_queue > 0 => {
+                evidence.push(format!(
+                    "the pool's status page (pm.status_listen {address}) shows {} of {} workers \
+                     active and {} requests waiting",
+                    status.active_processes, status.total_processes, status.listen_queue
+                ));
+            }
+            Some((address, status)) => {
+                // Idle workers, yet no answer: not a full pool.
+                let f = &mut self.out.findings[at];
+                f.message.push_str(&format!(
+                    "; the pool's status page (pm.status_listen {address}) shows {} idle \
+                     workers, so the pool is not full: the request itself hangs",
+                    status.idle_processes
+                ));
+                return;
+            }
+            None => {}
+        }
+        if evidence.is_empty() {
+            return;
+        }
+        let subject = self.out.findings[at].subject.clone();
+        self.out.findings[at] = Finding::new(
+            &codes::POOL_BUSY,
+            &subject,
+            format!(
+                "the connection was accepted, but no answer came before the deadline \
+                 (--timeout): {}",
+                evidence.join("; ")
+            ),
+        );
+    }
+
+    /// The status page of the pool behind the target, asked through its own
+    /// worker (`pm.status_listen`), within half a second: what a saturated
+    /// pool still answers.
+    fn status_through_status_listen(&self) -> Option<(String, FpmStatus)> {
+        let snapshot = self.host.listeners_snapshot().ok()?;
+        let pool = match &self.settings.target {
+            Target::Unix(path) => {
+                let (name, file) =
+                    processes::served_by_path(self.host, snapshot, &path.to_string_lossy()).pool?;
+                self.host
+                    .fpm_config_at(&file)
+                    .pools
+                    .iter()
+                    .find(|p| p.name == name)
+                    .cloned()?
+            }
+            Target::Tcp { port, .. } => {
+                let inode = snapshot
+                    .listeners
+                    .tcp
+                    .values()
+                    .find(|l| l.port == *port)
+                    .map(|l| l.inode)?;
+                let holder = snapshot
+                    .processes
+                    .values()
+                    .find(|p| p.listening.contains(&inode))?;
+                self.host
+                    .fpm_pool(snapshot, holder, &format!("127.0.0.1:{port}"))?
+            }
+            _ => return None,
+        };
+        let address = pool.status_listen?;
+        let path = pool.status_path?;
+        let target = Target::parse(std::ffi::OsStr::new(&address)).ok()?;
+        let spec = request::build(request::RequestOptions {
+            uri: Some(format!("{path}?json")),
+            fpm_status: true,
+            method: "GET".into(),
+            ..Default::default()
+        })
+        .ok()?;
+        let budget = Duration::from_millis(500);
+        let deadline = Instant::now() + budget;
+        let mut conn = connect::connect(&target, budget, deadline, None).ok()?;
+        let ex = exchange::run(&mut *conn.stream, &encode_request(&spec), deadline, 1 << 20);
+        let status = fpm_status::parse(body_of(&ex)).ok()?;
+        Some((address, status))
     }
 
     /// The status page's JSON, and what it says about the pool.
     fn read_status(&mut self, ex: &exchange::Exchange, subject: &str) {
-        let kept = &ex.stdout.kept;
-        let body = find(kept, b"\r\n\r\n")
-            .map(|at| &kept[at + 4..])
-            .or_else(|| find(kept, b"\n\n").map(|at| &kept[at + 2..]))
-            .unwrap_or_default();
-        let cut = ex.stdout.total > kept.len() as u64;
-        match fpm_status::parse(body) {
+        let cut = ex.stdout.total > ex.stdout.kept.len() as u64;
+        match fpm_status::parse(body_of(ex)) {
             Ok(status) if !cut => {
                 let (expected, capacity) = self.pool_facts(&status.pool);
                 let findings = fpm_status::judge(&status, expected.as_deref(), &capacity, subject);
@@ -423,6 +529,15 @@ const STATUS_RETRY_PAUSE: Duration = Duration::from_millis(50);
 fn scoreboard_busy(ex: &exchange::Exchange) -> bool {
     let kept = &ex.stdout.kept;
     find(kept, b"Status: 503").is_some() && find(kept, b"Server busy").is_some()
+}
+
+/// The body of a CGI answer: what follows the blank line after the headers.
+fn body_of(ex: &exchange::Exchange) -> &[u8] {
+    let kept = &ex.stdout.kept;
+    find(kept, b"\r\n\r\n")
+        .map(|at| &kept[at + 4..])
+        .or_else(|| find(kept, b"\n\n").map(|at| &kept[at + 2..]))
+        .unwrap_or_default()
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
