@@ -66,7 +66,7 @@ _fcgi__doctor() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -88,7 +88,7 @@ _fcgi__doctor() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -208,7 +208,7 @@ _fcgi__doctor() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -235,14 +235,14 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__probe)
-            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --no-get-values --as-user --help --version"
+            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --warning --critical --no-get-values --as-user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -297,6 +297,14 @@ _fcgi__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --warning)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --critical)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --as-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -316,7 +324,7 @@ _fcgi__doctor() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -346,7 +354,7 @@ _fcgi__doctor() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --color)

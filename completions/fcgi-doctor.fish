@@ -26,7 +26,9 @@ end
 
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
-jsonl\t''"
+jsonl\t''
+nagios\t''
+prometheus\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -41,7 +43,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
-jsonl\t''"
+jsonl\t''
+nagios\t''
+prometheus\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -57,6 +61,8 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-st
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-body -d 'Regular expression the response body must match' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l warning -d 'WARNING when the probe\'s total time in seconds is in this alert range (monitoring-plugin syntax: 0.5, 0.2:1, ~:1, @1:2)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l critical -d 'CRITICAL when the probe\'s total time in seconds is in this alert range' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root). Without it, a root probe of a unix socket also connects as the detected web user, since root connects where the web server may not' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s v -l verbose -d 'With --fpm-status, ask for every worker too (?json&full)'
@@ -65,7 +71,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s h -l h
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
-jsonl\t''"
+jsonl\t''
+nagios\t''
+prometheus\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -82,7 +90,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s h -l he
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
-jsonl\t''"
+jsonl\t''
+nagios\t''
+prometheus\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -92,7 +102,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s h -l 
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand socket" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
-jsonl\t''"
+jsonl\t''
+nagios\t''
+prometheus\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -104,7 +116,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s h -l help
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand ps" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
-jsonl\t''"
+jsonl\t''
+nagios\t''
+prometheus\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -78,6 +78,22 @@ fn dispatch(
     settings: &OutputSettings,
     out: &mut dyn Write,
 ) -> Result<Status, Error> {
+    let monitoring = matches!(settings.format, Format::Nagios | Format::Prometheus);
+    match command {
+        Command::Explain(_) if monitoring => {
+            return Err(Error::usage(
+                "--format nagios and prometheus are for the checks (probe, logs, socket, ps), \
+                 not explain",
+            ))
+        }
+        Command::Logs(args) if monitoring && args.follow => {
+            return Err(Error::usage(
+                "--follow prints entries as they come; --format nagios and prometheus need the \
+                 whole run (drop --follow, and bound it with --since)",
+            ))
+        }
+        _ => {}
+    }
     let report = match command {
         Command::Probe(args) => {
             let probe = cli::settings::probe(args)?;

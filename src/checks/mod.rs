@@ -15,6 +15,7 @@ pub mod response;
 pub mod root_app;
 pub mod socket_path;
 pub mod taken_over;
+pub mod thresholds;
 pub mod visibility;
 pub mod web_access;
 pub mod web_user;

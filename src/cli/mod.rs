@@ -72,6 +72,8 @@ pub enum Format {
     Human,
     Json,
     Jsonl,
+    Nagios,
+    Prometheus,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -284,6 +286,15 @@ pub struct ProbeArgs {
     /// Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096.
     #[arg(long, value_name = "SIZE", default_value = "1MiB")]
     pub max_body: String,
+
+    /// WARNING when the probe's total time in seconds is in this alert range
+    /// (monitoring-plugin syntax: 0.5, 0.2:1, ~:1, @1:2).
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub warning: Option<String>,
+
+    /// CRITICAL when the probe's total time in seconds is in this alert range.
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub critical: Option<String>,
 
     /// Skip the FCGI_GET_VALUES management request.
     #[arg(long)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::{ColorChoice, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs};
 use crate::checks::response::BodyMatch;
+use crate::checks::thresholds::Range;
 use crate::commands::logs::LogsSettings;
 use crate::commands::probe::request::{self, RequestOptions};
 use crate::commands::probe::ProbeSettings;
@@ -42,6 +43,8 @@ pub fn output(args: &GlobalArgs) -> OutputSettings {
         super::Format::Human => Format::Human,
         super::Format::Json => Format::Json,
         super::Format::Jsonl => Format::Jsonl,
+        super::Format::Nagios => Format::Nagios,
+        super::Format::Prometheus => Format::Prometheus,
     };
     OutputSettings {
         format,
@@ -115,7 +118,16 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
         body,
     })?;
     let as_user = args.as_user.as_deref().map(as_user).transpose()?;
+    let range = |flag: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| Range::parse(t).map_err(|e| usage(format!("{flag}: {e}"))))
+            .transpose()
+    };
+    let warning = range("--warning", &args.warning)?;
+    let critical = range("--critical", &args.critical)?;
     Ok(ProbeSettings {
+        warning,
+        critical,
         target,
         connect_timeout: connect_timeout.min(timeout),
         timeout,
@@ -123,7 +135,10 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
         expect_status,
         expect_body,
         max_body,
-        get_values: !args.no_get_values,
+        // php-fpm's scoreboard counts a worker as active for up to a second
+        // after a connection that carried FCGI_GET_VALUES (PHP 8.2.31): the
+        // status page would count the probe's own question. It says more anyway.
+        get_values: !args.no_get_values && args.fpm_status.is_none(),
         as_user,
     })
 }

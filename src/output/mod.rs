@@ -7,7 +7,9 @@
 
 pub mod explain;
 pub mod logs;
+pub mod nagios;
 pub mod probe;
+pub mod prometheus;
 pub mod ps;
 pub mod socket;
 pub mod text;
@@ -35,6 +37,10 @@ pub enum Format {
     Json,
     /// One compact JSON object per line (log entries as they are found).
     Jsonl,
+    /// One status line with performance data, as monitoring plugins write.
+    Nagios,
+    /// The Prometheus text exposition format.
+    Prometheus,
 }
 
 /// Decided once per run (ripgrep, fd).
@@ -109,6 +115,12 @@ pub fn report(
             writeln!(out)?;
         }
         Format::Human => Human::new(out, settings).report(report)?,
+        Format::Nagios => nagios::write(out, &[report], &nagios::perf(report))?,
+        Format::Prometheus => {
+            let mut metrics = prometheus::Metrics::default();
+            metrics.report(report);
+            metrics.write(out)?;
+        }
     }
     out.flush()?;
     Ok(status)
@@ -130,6 +142,18 @@ pub fn reports(
         .max()
         .unwrap_or(Status::Ok);
     match settings.format {
+        Format::Nagios => {
+            let all: Vec<&Report> = reports.iter().collect();
+            let perf: Vec<nagios::Perf> = reports.iter().flat_map(nagios::perf).collect();
+            nagios::write(out, &all, &perf)?;
+        }
+        Format::Prometheus => {
+            let mut metrics = prometheus::Metrics::default();
+            for r in reports {
+                metrics.report(r);
+            }
+            metrics.write(out)?;
+        }
         Format::Json | Format::Jsonl => {
             let combined = Combined {
                 tool: TOOL,
@@ -193,7 +217,7 @@ pub fn entry(out: &mut dyn Write, settings: &OutputSettings, e: &EntryReport) ->
         }
         Format::Human => logs::write_entry(out, e, settings.width)?,
         // The summary is written at the end.
-        Format::Json => return Ok(()),
+        Format::Json | Format::Nagios | Format::Prometheus => return Ok(()),
     }
     out.flush()
 }
@@ -462,6 +486,8 @@ mod tests {
             max_body: 1 << 20,
             get_values: false,
             as_user: None,
+            warning: None,
+            critical: None,
         };
         let healthy = probe::run(&probe_settings(&live), &host).unwrap();
         let dead = probe::run(&probe_settings(&missing), &host).unwrap();

@@ -12,6 +12,7 @@ mod log_fixtures;
 mod logs;
 mod logs_corpus;
 mod logs_coverage;
+mod monitoring;
 mod probe_peers;
 mod probe_sockets;
 mod ps_cmd;

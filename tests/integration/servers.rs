@@ -148,7 +148,7 @@ pub fn php_fpm_binary() -> Option<PathBuf> {
     candidates.pop()
 }
 
-fn which(name: &str) -> Result<PathBuf, ()> {
+pub fn which(name: &str) -> Result<PathBuf, ()> {
     std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())

@@ -14,6 +14,7 @@ use crate::checks::fixes;
 use crate::checks::fpm_status::{self, FpmStatus};
 use crate::checks::processes;
 use crate::checks::response::{self, BodyMatch, Expectations, ResponseReport};
+use crate::checks::thresholds::{self, Range};
 use crate::checks::web_access::{self, Access};
 use crate::checks::web_user;
 use crate::checks::what_listens::{self, Wanted};
@@ -44,6 +45,9 @@ pub struct ProbeSettings {
     pub get_values: bool,
     /// Connect as this user (`--as-user`), as the web server would.
     pub as_user: Option<WebUser>,
+    /// `--warning` and `--critical` on the total time, in seconds.
+    pub warning: Option<Range>,
+    pub critical: Option<Range>,
 }
 
 /// Longest time FCGI_GET_VALUES may take; it must leave time for the request.
@@ -68,11 +72,21 @@ pub struct ProbeReport {
     pub response: Option<ResponseReport>,
     /// php-fpm's status page (`--fpm-status`), when it answered with its JSON.
     pub fpm_status: Option<FpmStatus>,
+    /// The thresholds given, for the performance data.
+    #[serde(skip)]
+    pub thresholds: Thresholds,
     /// Whose access to a unix socket was checked, why that user, and what the
     /// modes and a real connect as that user said: the `--as-user`, or, when
     /// root probes without one, the web user (root connects where the web
     /// server may not). Null when no user's access was checked.
     pub access: Option<Access>,
+}
+
+/// `--warning` and `--critical` as given.
+#[derive(Debug, Default)]
+pub struct Thresholds {
+    pub warning: Option<String>,
+    pub critical: Option<String>,
 }
 
 /// Phase durations in milliseconds; null for a phase that did not happen.
@@ -120,11 +134,27 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
             },
             response: None,
             fpm_status: None,
+            thresholds: Thresholds {
+                warning: settings.warning.as_ref().map(|r| r.text.clone()),
+                critical: settings.critical.as_ref().map(|r| r.text.clone()),
+            },
             access: None,
         }),
     };
     probe.run()?;
     probe.out.data.timings_ms.total = ms(probe.started.elapsed());
+    // A probe that failed says why; the thresholds judge one that answered.
+    if probe.out.data.response.is_some() {
+        let seconds = probe.out.data.timings_ms.total / 1000.0;
+        let subject = settings.target.to_string();
+        let slow = thresholds::judge(
+            seconds,
+            settings.warning.as_ref(),
+            settings.critical.as_ref(),
+            &subject,
+        );
+        probe.out.findings.extend(slow);
+    }
     probe.check_access();
     fixes::localize_all(&mut probe.out.findings, host);
     Ok(probe.out)

@@ -213,6 +213,22 @@ worker killed by request_terminate_timeout or by the OOM killer during the reque
 signal 9/11', 'execution timed out'), dmesg for the OOM killer, and the application's \
 own error log.";
 
+    SLOWER_THAN_WARNING = "FD1105", Timeout, Warning,
+        "probe slower than the --warning threshold",
+    explanation: "The probe's total time (connect, FCGI_GET_VALUES, the request and the \
+whole answer) fell in the range --warning alerts on, in the monitoring plugins' range \
+syntax. The backend answered, but slower than wanted. Example: --warning 0.5 and a \
+ping that took 0.8 s because the pool is nearly saturated.",
+    fix: "See what slows the backend: --fpm-status for the pool's queue and workers, the \
+slowlog for slow requests; or widen the threshold if the time is normal for it.";
+
+    SLOWER_THAN_CRITICAL = "FD1106", Timeout, Critical,
+        "probe slower than the --critical threshold",
+    explanation: "The probe's total time fell in the range --critical alerts on, in the \
+monitoring plugins' range syntax. Example: --critical 2 and a request that took 3 s.",
+    fix: "See what slows the backend: --fpm-status for the pool's queue and workers, the \
+slowlog for slow requests; raise capacity when the pool is saturated.";
+
     // ---- FD12xx probe: the FastCGI protocol -----------------------------------------
     PEER_SPEAKS_HTTP = "FD1201", ProtocolError, Critical,
         "peer speaks HTTP, not FastCGI",
