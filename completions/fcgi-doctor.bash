@@ -235,7 +235,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__probe)
-            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --warning --critical --no-get-values --as-user --help --version"
+            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --role --data --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --warning --critical --no-get-values --as-user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +274,14 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role)
+                    COMPREPLY=($(compgen -W "responder authorizer filter" -- "${cur}"))
+                    return 0
+                    ;;
+                --data)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,10 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l uri -d
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l method -d 'REQUEST_METHOD' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l param -d 'Extra or overriding FastCGI parameter, repeatable (HTTP_HOST=example.org)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l body -d 'Request body: literal text, @FILE, or - for standard input' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l role -d 'The FastCGI role asked for in FCGI_BEGIN_REQUEST' -r -f -a "responder\t''
+authorizer\t''
+filter\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l data -d 'With --role filter, the file to filter, sent as FCGI_DATA: text, @FILE, or -' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-ping -d 'php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong"' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-status -d 'php-fpm status page (pm.status_path, default /status), asked with ?json: pool, queue, workers, max children reached, slow requests' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r

@@ -77,6 +77,13 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    Responder,
+    Authorizer,
+    Filter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -249,6 +256,14 @@ pub struct ProbeArgs {
     /// Request body: literal text, @FILE, or - for standard input.
     #[arg(long, value_name = "TEXT|@FILE|-")]
     pub body: Option<String>,
+
+    /// The FastCGI role asked for in FCGI_BEGIN_REQUEST.
+    #[arg(long, value_enum, default_value = "responder")]
+    pub role: Role,
+
+    /// With --role filter, the file to filter, sent as FCGI_DATA: text, @FILE, or -.
+    #[arg(long, value_name = "TEXT|@FILE|-")]
+    pub data: Option<String>,
 
     /// php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong".
     #[arg(

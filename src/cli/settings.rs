@@ -17,6 +17,7 @@ use crate::commands::ps::PsSettings;
 use crate::commands::socket::SocketSettings;
 use crate::core::error::{Error, Result};
 use crate::core::registry::Severity;
+use crate::fcgi::Role;
 use crate::net::target::Target;
 use crate::output::{self, Format, OutputSettings};
 use crate::sources::webuser::{self, WebUser};
@@ -95,7 +96,7 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
     let max_body = parse_size("--max-body", &args.max_body)?;
     let body = match &args.body {
         None => Vec::new(),
-        Some(spec) => read_body(spec)?,
+        Some(spec) => read_body("--body", spec)?,
     };
     if args.fpm_ping.is_some() {
         // php-fpm answers its ping with 200 and ping.response ("pong" by default).
@@ -108,7 +109,22 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
         true => format!("{path}?json&full"),
         false => format!("{path}?json"),
     });
+    if args.data.is_some() && args.role != super::Role::Filter {
+        return Err(usage(
+            "--data is the filter's FCGI_DATA: give --role filter",
+        ));
+    }
+    let data = match &args.data {
+        None => Vec::new(),
+        Some(spec) => read_body("--data", spec)?,
+    };
     let request = request::build(RequestOptions {
+        role: match args.role {
+            super::Role::Responder => Role::Responder,
+            super::Role::Authorizer => Role::Authorizer,
+            super::Role::Filter => Role::Filter,
+        },
+        data,
         fpm_ping: args.fpm_ping.clone(),
         fpm_status: args.fpm_status.is_some(),
         uri: status_uri.or_else(|| args.uri.clone()),
@@ -165,18 +181,18 @@ pub fn web_user(name: Option<&str>) -> Result<Option<WebUser>> {
         .transpose()
 }
 
-fn read_body(spec: &str) -> Result<Vec<u8>> {
+fn read_body(flag: &str, spec: &str) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     let result = if spec == "-" {
         std::io::stdin()
             .lock()
             .take(MAX_REQUEST_BODY + 1)
             .read_to_end(&mut body)
-            .map_err(|e| format!("--body -: cannot read standard input: {e}"))
+            .map_err(|e| format!("{flag} -: cannot read standard input: {e}"))
     } else if let Some(file) = spec.strip_prefix('@') {
         std::fs::File::open(file)
             .and_then(|f| f.take(MAX_REQUEST_BODY + 1).read_to_end(&mut body))
-            .map_err(|e| format!("--body @{file}: {e}"))
+            .map_err(|e| format!("{flag} @{file}: {e}"))
     } else {
         body.extend_from_slice(spec.as_bytes());
         Ok(0)
@@ -184,7 +200,7 @@ fn read_body(spec: &str) -> Result<Vec<u8>> {
     result.map_err(usage)?;
     if body.len() as u64 > MAX_REQUEST_BODY {
         return Err(usage(format!(
-            "--body is larger than {} MiB",
+            "{flag} is larger than {} MiB",
             MAX_REQUEST_BODY >> 20
         )));
     }

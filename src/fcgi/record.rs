@@ -96,8 +96,9 @@ impl fmt::Display for RecordType {
 }
 
 /// The role an application plays for a request (§6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Role {
+    #[default]
     Responder,
     Authorizer,
     Filter,

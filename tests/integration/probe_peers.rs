@@ -720,3 +720,77 @@ fn slow_reader_peer_still_gets_heard() {
     .run_with_input(big.as_bytes());
     assert_eq!(run.codes(), ["FD1308"], "{}", run.stdout);
 }
+
+/// Reads one request's records up to the end of the last stream it expects
+/// (STDIN, or DATA for a filter), returning (role, stdin seen, data).
+fn read_role_request(conn: &mut dyn fake_peer::Conn) -> (u16, bool, Vec<u8>) {
+    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
+    let (mut role, mut stdin_seen, mut data) = (0u16, false, Vec::new());
+    loop {
+        while let Ok(fcgi::Decoded::Record(r, used)) = fcgi::decode(&buf) {
+            let (rtype, content) = (r.header.record_type, r.content.to_vec());
+            buf.drain(..used);
+            match rtype {
+                RecordType::BeginRequest => role = u16::from_be_bytes([content[0], content[1]]),
+                RecordType::Stdin => stdin_seen = true,
+                RecordType::Data if content.is_empty() => return (role, stdin_seen, data),
+                RecordType::Data => data.extend_from_slice(&content),
+                RecordType::Params if content.is_empty() && role == 2 => {
+                    return (role, stdin_seen, data)
+                }
+                _ => {}
+            }
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return (role, stdin_seen, data),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[test]
+fn a_filter_gets_its_data_and_an_authorizer_no_stdin() {
+    let peer = fake_peer::tcp(|conn| {
+        let (role, stdin_seen, data) = read_role_request(conn);
+        let body = format!(
+            "\r\nrole={role} stdin={stdin_seen} data={}",
+            String::from_utf8_lossy(&data)
+        );
+        let _ = conn.write_all(&response(body.as_bytes()));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.txt");
+    std::fs::write(&file, "to be filtered").unwrap();
+    let data = format!("@{}", file.display());
+    let run = probe(&peer.target, &["--role", "filter", "--data", &data]);
+    assert_codes(&run, &[], 0);
+    let json = run.json();
+    assert_eq!(
+        json["response"]["body_preview"],
+        "role=3 stdin=true data=to be filtered"
+    );
+    assert_eq!(json["request"]["role"], "filter");
+    assert_eq!(json["request"]["data_bytes"], 14);
+    assert_eq!(json["request"]["params"]["FCGI_DATA_LENGTH"], "14");
+
+    let run = probe(&peer.target, &["--role", "authorizer"]);
+    assert_codes(&run, &[], 0);
+    assert_eq!(
+        run.json()["response"]["body_preview"],
+        "role=2 stdin=false data="
+    );
+
+    let run = crate::util::fcgi_doctor(["probe", &peer.target, "--data", "x"]).run();
+    assert_eq!(run.code, 3, "--data needs --role filter");
+}
+
+#[test]
+fn a_role_the_app_does_not_play_is_handler_misconfig() {
+    let peer = fake_peer::tcp(|conn| {
+        let _ = read_role_request(conn);
+        let _ = conn.write_all(&end(0, ProtocolStatus::UnknownRole));
+    });
+    let run = probe(&peer.target, &["--role", "filter", "--data", "x"]);
+    assert_codes(&run, &["FD1210"], 2);
+    assert_eq!(run.finding("FD1210")["class"], "handler_misconfig");
+}

@@ -104,9 +104,13 @@ pub struct Timings {
 
 #[derive(Debug, Serialize)]
 pub struct RequestReport {
+    /// `responder`, `authorizer` or `filter`.
+    pub role: &'static str,
     #[serde(serialize_with = "pairs_as_object")]
     pub params: Vec<(String, String)>,
     pub body_bytes: usize,
+    /// A filter's FCGI_DATA.
+    pub data_bytes: usize,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -129,8 +133,15 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
             timings_ms: Timings::default(),
             values: None,
             request: RequestReport {
+                role: match settings.request.role {
+                    Role::Responder => "responder",
+                    Role::Authorizer => "authorizer",
+                    Role::Filter => "filter",
+                    Role::Other(_) => "other",
+                },
                 params: settings.request.params.clone(),
                 body_bytes: settings.request.body.len(),
+                data_bytes: settings.request.data.len(),
             },
             response: None,
             fpm_status: None,
@@ -574,15 +585,21 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
 
-/// BEGIN_REQUEST (Responder, no KEEP_CONN: the probe closes), PARAMS, STDIN.
+/// BEGIN_REQUEST (the role asked, no KEEP_CONN: the probe closes), PARAMS,
+/// STDIN (none for an Authorizer, as the spec says), and a Filter's DATA.
 fn encode_request(request: &RequestSpec) -> Vec<u8> {
     let mut out = Vec::new();
-    fcgi::encode_begin_request(&mut out, REQUEST_ID, Role::Responder, 0);
+    fcgi::encode_begin_request(&mut out, REQUEST_ID, request.role, 0);
     // Parameter values were checked for NULs and the body bounded, so the only
     // encode error (a length over 2^31) cannot happen.
     let params = fcgi::encode_pairs(&request.params).expect("params fit 2^31 bytes");
     fcgi::encode_stream(&mut out, RecordType::Params, REQUEST_ID, &params);
-    fcgi::encode_stream(&mut out, RecordType::Stdin, REQUEST_ID, &request.body);
+    if request.role != Role::Authorizer {
+        fcgi::encode_stream(&mut out, RecordType::Stdin, REQUEST_ID, &request.body);
+    }
+    if request.role == Role::Filter {
+        fcgi::encode_stream(&mut out, RecordType::Data, REQUEST_ID, &request.data);
+    }
     out
 }
 

@@ -3,10 +3,15 @@
 //! unlike cgi-fcgi, which forwards all of it.
 
 use crate::core::error::{Error, Result};
+use crate::fcgi::Role;
 
 /// What the user asked the request to be, before it is checked.
 #[derive(Debug, Default)]
 pub struct RequestOptions {
+    /// FCGI_BEGIN_REQUEST's role (Responder unless told).
+    pub role: Role,
+    /// A filter's FCGI_DATA.
+    pub data: Vec<u8>,
     /// `--fpm-ping [PATH]`.
     pub fpm_ping: Option<String>,
     /// `--fpm-status`: `uri` is then the status path with `?json`.
@@ -22,8 +27,11 @@ pub struct RequestOptions {
 /// The request to send: CGI parameters in order, and the body.
 #[derive(Debug)]
 pub struct RequestSpec {
+    pub role: Role,
     pub params: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// FCGI_DATA, for the Filter role.
+    pub data: Vec<u8>,
     /// False when the probe picked the script itself (the harmless default): a
     /// "Primary script unknown" then proves the backend works instead of failing.
     pub script_chosen: bool,
@@ -49,6 +57,8 @@ fn usage(message: String) -> Error {
 /// Checks the options and builds the request.
 pub fn build(options: RequestOptions) -> Result<RequestSpec> {
     let RequestOptions {
+        role,
+        data,
         fpm_ping: ping,
         fpm_status,
         uri: given_uri,
@@ -129,6 +139,11 @@ pub fn build(options: RequestOptions) -> Result<RequestSpec> {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // The spec's Filter gets the file's length (and its time, unknown here).
+    if role == Role::Filter {
+        params.push(("FCGI_DATA_LENGTH".into(), data.len().to_string()));
+        params.push(("FCGI_DATA_LAST_MOD".into(), "0".into()));
+    }
     for param in &overrides {
         let (name, value) = param
             .split_once('=')
@@ -144,8 +159,10 @@ pub fn build(options: RequestOptions) -> Result<RequestSpec> {
         }
     }
     Ok(RequestSpec {
+        role,
         params,
         body,
+        data,
         script_chosen,
         fpm_ping,
         fpm_status,
