@@ -235,7 +235,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__probe)
-            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --role --data --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --warning --critical --no-get-values --as-user --help --version"
+            opts="-q -v -h -V --format --color --quiet --connect-timeout --timeout --script-filename --uri --method --param --body --role --data --fpm-ping --fpm-status --verbose --expect-status --expect-body --max-body --requests --concurrency --duration --warning --critical --no-get-values --as-user --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,6 +302,18 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -65,6 +65,9 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l fpm-st
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l expect-body -d 'Regular expression the response body must match' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l requests -d 'Load mode: send this many requests (each on a connection of its own)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l concurrency -d 'Load mode: this many requests at once (default 1; alone, 100 requests per connection)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l duration -d 'Load mode: send requests for this long (with --requests, whichever ends first)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l warning -d 'WARNING when the probe\'s total time in seconds is in this alert range (monitoring-plugin syntax: 0.5, 0.2:1, ~:1, @1:2)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l critical -d 'CRITICAL when the probe\'s total time in seconds is in this alert range' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l as-user -d 'Probe as this user, as the web server would connect (needs root). Without it, a root probe of a unix socket also connects as the detected web user, since root connects where the web server may not' -r

@@ -8,6 +8,7 @@ pub mod connect_failure;
 pub mod exposure;
 pub mod fixes;
 pub mod fpm_status;
+pub mod load;
 pub mod logs;
 pub mod path_access;
 pub mod processes;

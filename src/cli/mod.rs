@@ -302,6 +302,19 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "SIZE", default_value = "1MiB")]
     pub max_body: String,
 
+    /// Load mode: send this many requests (each on a connection of its own).
+    #[arg(long, value_name = "N", conflicts_with_all = ["as_user", "fpm_status", "warning", "critical"])]
+    pub requests: Option<u64>,
+
+    /// Load mode: this many requests at once (default 1; alone, 100 requests per
+    /// connection).
+    #[arg(long, value_name = "C", conflicts_with_all = ["as_user", "fpm_status", "warning", "critical"])]
+    pub concurrency: Option<usize>,
+
+    /// Load mode: send requests for this long (with --requests, whichever ends first).
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["as_user", "fpm_status", "warning", "critical"])]
+    pub duration: Option<String>,
+
     /// WARNING when the probe's total time in seconds is in this alert range
     /// (monitoring-plugin syntax: 0.5, 0.2:1, ~:1, @1:2).
     #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]

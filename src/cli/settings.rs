@@ -11,6 +11,7 @@ use super::{ColorChoice, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, S
 use crate::checks::response::BodyMatch;
 use crate::checks::thresholds::Range;
 use crate::commands::logs::LogsSettings;
+use crate::commands::probe::load::LoadSettings;
 use crate::commands::probe::request::{self, RequestOptions};
 use crate::commands::probe::ProbeSettings;
 use crate::commands::ps::PsSettings;
@@ -141,7 +142,9 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
     };
     let warning = range("--warning", &args.warning)?;
     let critical = range("--critical", &args.critical)?;
+    let load = load_settings(args)?;
     Ok(ProbeSettings {
+        load,
         warning,
         critical,
         target,
@@ -179,6 +182,40 @@ fn as_user(name: &str) -> Result<WebUser> {
 pub fn web_user(name: Option<&str>) -> Result<Option<WebUser>> {
     name.map(|n| webuser::named(n, "--web-user").map_err(|e| usage(format!("--web-user: {e}"))))
         .transpose()
+}
+
+/// The load mode, when `--requests`, `--concurrency` or `--duration` asks
+/// for more than one request.
+fn load_settings(args: &ProbeArgs) -> Result<Option<LoadSettings>> {
+    use std::io::IsTerminal;
+    let duration = args
+        .duration
+        .as_deref()
+        .map(|d| parse_duration("--duration", d))
+        .transpose()?;
+    let concurrency = args.concurrency.unwrap_or(1);
+    if concurrency == 0 || concurrency > 10_000 {
+        return Err(usage(format!(
+            "--concurrency must be between 1 and 10000: {concurrency}"
+        )));
+    }
+    if args.requests == Some(0) {
+        return Err(usage("--requests must be at least 1"));
+    }
+    let load = args.requests.is_some_and(|n| n > 1) || concurrency > 1 || duration.is_some();
+    if !load {
+        return Ok(None);
+    }
+    let requests = match (args.requests, duration) {
+        (None, None) => Some(100 * concurrency as u64),
+        (n, _) => n,
+    };
+    Ok(Some(LoadSettings {
+        requests,
+        concurrency,
+        duration,
+        progress: std::io::stderr().is_terminal(),
+    }))
 }
 
 fn read_body(flag: &str, spec: &str) -> Result<Vec<u8>> {

@@ -92,7 +92,7 @@ pub struct Exchange {
 
 impl Exchange {
     /// Nothing seen yet; the body kept up to `max_body`.
-    fn new(max_body: usize) -> Self {
+    pub fn new(max_body: usize) -> Self {
         Exchange {
             outcome: Outcome::TimedOut,
             stdout: Captured::with_limit(max_body.saturating_add(HEADER_ALLOWANCE)),
@@ -198,8 +198,8 @@ fn write_all(stream: &mut dyn Io, mut data: &[u8], deadline: Instant) -> io::Res
 }
 
 /// Decodes every whole record in `buf`, removing them; returns the outcome when
-/// the exchange is over.
-fn consume(ex: &mut Exchange, buf: &mut Vec<u8>) -> Option<Outcome> {
+/// the exchange is over. The load mode feeds it from its own sockets.
+pub fn consume(ex: &mut Exchange, buf: &mut Vec<u8>) -> Option<Outcome> {
     let mut used_total = 0;
     let result = loop {
         let (header, content, used) = match fcgi::decode(&buf[used_total..]) {

@@ -8,5 +8,6 @@
 pub mod as_user;
 pub mod connect;
 pub mod exchange;
+pub mod load;
 pub mod poll;
 pub mod target;

@@ -488,6 +488,7 @@ mod tests {
             as_user: None,
             warning: None,
             critical: None,
+            load: None,
         };
         let healthy = probe::run(&probe_settings(&live), &host).unwrap();
         let dead = probe::run(&probe_settings(&missing), &host).unwrap();

@@ -138,6 +138,24 @@ pub fn perf(report: &Report) -> Vec<Perf> {
                 }
                 perf.push(Perf::new("size", r.body_bytes as f64, "B"));
             }
+            if let Some(load) = &p.load {
+                let l = &load.latency_ms;
+                perf.push(Perf::new(
+                    "requests_per_second",
+                    load.requests_per_second,
+                    "",
+                ));
+                for (label, ms) in [
+                    ("p50", l.p50),
+                    ("p90", l.p90),
+                    ("p99", l.p99),
+                    ("max", l.max),
+                ] {
+                    perf.push(Perf::new(label, ms / 1000.0, "s"));
+                }
+                perf.push(Perf::new("failed", load.failed as f64, ""));
+                perf.push(Perf::new("requests", load.requests as f64, ""));
+            }
             if let Some(st) = &p.fpm_status {
                 for (label, n, uom) in [
                     ("listen_queue", st.listen_queue, ""),
@@ -193,6 +211,18 @@ pub fn perf(report: &Report) -> Vec<Perf> {
 /// What an OK run says of itself.
 fn ok_text(report: &Report) -> String {
     match &report.data {
+        Data::Probe(p) if p.load.is_some() => {
+            let load = p.load.as_ref().expect("checked");
+            format!(
+                "{} served {} requests/s, {} at once, p99 {:.2} ms, {} of {} failed",
+                p.target,
+                load.requests_per_second,
+                load.concurrency,
+                load.latency_ms.p99,
+                load.failed,
+                load.requests
+            )
+        }
         Data::Probe(p) => match &p.response {
             Some(r) => format!(
                 "{} answered {} in {:.2} ms",

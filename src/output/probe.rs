@@ -61,6 +61,9 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, settings: &OutputSettings) -
         );
         writeln!(out, "{}{}", label("access"), fit(&who))?;
     }
+    if let Some(load) = &r.load {
+        render_load(out, load, settings)?;
+    }
     let Some(resp) = &r.response else {
         return Ok(());
     };
@@ -161,6 +164,51 @@ pub fn render(out: &mut dyn Write, r: &ProbeReport, settings: &OutputSettings) -
             let line = sanitize::escape(&sanitize::truncate(line, 200)).into_owned();
             writeln!(out, "{l}{}", fit(&line))?;
         }
+    }
+    Ok(())
+}
+
+/// The load mode's numbers, and the latencies as a small bar chart.
+fn render_load(
+    out: &mut dyn Write,
+    load: &crate::commands::probe::load::LoadReport,
+    settings: &OutputSettings,
+) -> io::Result<()> {
+    let label = |s: &str| format!("  {:<11}", s).bold();
+    let fit = |value: &str| text::after_label(value, LABEL, settings.width);
+    let l = &load.latency_ms;
+    let mut lines = vec![
+        format!(
+            "{} requests, {} at once, in {:.2} s: {} requests/s; {} failed",
+            load.requests, load.concurrency, load.duration_s, load.requests_per_second, load.failed
+        ),
+        format!(
+            "latency p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            l.p50, l.p90, l.p99, l.max
+        ),
+    ];
+    if let Some(single) = &load.single {
+        lines.push(format!(
+            "one at a time first: {} requests, {} requests/s, p50 {:.2} ms",
+            single.requests, single.requests_per_second, single.latency_ms.p50
+        ));
+    }
+    for (code, n) in &load.failures {
+        lines.push(format!("{n} failed with {code}"));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let l = if i == 0 { label("load") } else { label("") };
+        writeln!(out, "{l}{}", fit(line))?;
+    }
+    let most = load.histogram.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    for (i, (upper, n)) in load.histogram.iter().enumerate() {
+        let width = if most == 0 {
+            0
+        } else {
+            (n * 40).div_ceil(most) as usize
+        };
+        let l = if i == 0 { label("latency") } else { label("") };
+        writeln!(out, "{l}<= {upper:>9.2} ms {:<40} {n}", "#".repeat(width))?;
     }
     Ok(())
 }

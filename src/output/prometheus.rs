@@ -190,6 +190,45 @@ impl Metrics {
                 r.body_bytes as f64,
             );
         }
+        if let Some(load) = &p.load {
+            self.gauge(
+                "fcgi_doctor_load_requests_per_second",
+                "Requests per second of the load run.",
+                labels.clone(),
+                load.requests_per_second,
+            );
+            let l = &load.latency_ms;
+            for (percentile, ms) in [("50", l.p50), ("90", l.p90), ("99", l.p99), ("100", l.max)] {
+                let mut labels = labels.clone();
+                labels.push(("percentile", percentile.to_string()));
+                self.gauge(
+                    "fcgi_doctor_load_latency_seconds",
+                    "Latency percentiles of the load run's successful requests.",
+                    labels,
+                    ms / 1000.0,
+                );
+            }
+            for (result, n) in [("completed", load.completed), ("failed", load.failed)] {
+                let mut labels = labels.clone();
+                labels.push(("result", result.to_string()));
+                self.gauge(
+                    "fcgi_doctor_load_requests",
+                    "Requests of the load run by result.",
+                    labels,
+                    n as f64,
+                );
+            }
+            for (code, n) in &load.failures {
+                let mut labels = labels.clone();
+                labels.push(("code", code.to_string()));
+                self.gauge(
+                    "fcgi_doctor_load_failures",
+                    "Failed requests of the load run by code.",
+                    labels,
+                    *n as f64,
+                );
+            }
+        }
         if let Some(st) = &p.fpm_status {
             let mut labels = labels;
             labels.push(("pool", st.pool.clone()));

@@ -149,6 +149,34 @@ fn probe_in_both_formats_against_real_php_fpm() {
     )
     .is_some());
 
+    // The load mode's rates and percentiles, in both formats.
+    let load = [
+        "probe",
+        www,
+        "--fpm-ping",
+        "--requests",
+        "200",
+        "--concurrency",
+        "2",
+    ];
+    let run = fcgi_doctor(load.iter().chain(&["--format", "nagios"])).run();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let perf = assert_nagios(&run);
+    for label in ["requests_per_second", "p50", "p99", "failed"] {
+        assert!(perf.iter().any(|p| p.0 == label), "{label}: {}", run.stdout);
+    }
+    let run = fcgi_doctor(load.iter().chain(&["--format", "prometheus"])).run();
+    assert_promtool(&run.stdout);
+    assert!(sample(&run.stdout, "fcgi_doctor_load_requests_per_second", "").is_some());
+    assert_eq!(
+        sample(
+            &run.stdout,
+            "fcgi_doctor_load_requests",
+            "result=\"completed\""
+        ),
+        Some(200.0)
+    );
+
     let run = fcgi_doctor(["probe", missing.to_str().unwrap(), "--format", "prometheus"]).run();
     assert_eq!(run.code, 2);
     assert_promtool(&run.stdout);

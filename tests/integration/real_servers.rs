@@ -360,6 +360,84 @@ fn php_fpm_status_page_busy_is_not_dead() {
 }
 
 #[test]
+fn load_mode_against_real_php_fpm() {
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
+    let dir = lab_dir();
+    let fpm = servers::start_php_fpm(&binary, dir.path());
+    let www = fpm.www_sock.to_str().unwrap();
+
+    // Two workers answering pings: every request served, every number there.
+    let run = probe_json(
+        www,
+        &["--fpm-ping", "--requests", "500", "--concurrency", "4"],
+    );
+    check(&run, &[], 0);
+    let load = &run.json()["load"];
+    assert_eq!(load["requests"], 500);
+    assert_eq!(load["completed"], 500);
+    assert_eq!(load["failed"], 0);
+    assert_eq!(load["concurrency"], 4);
+    assert!(load["requests_per_second"].as_f64().unwrap() > 0.0);
+    for p in ["p50", "p90", "p99", "max"] {
+        assert!(load["latency_ms"][p].as_f64().unwrap() > 0.0, "{p}: {load}");
+    }
+    assert!(load["latency_ms"]["p50"].as_f64() <= load["latency_ms"]["max"].as_f64());
+    assert!(load["single"]["requests"].as_u64().unwrap() > 0, "{load}");
+    assert_eq!(load["failures"], serde_json::json!({}));
+
+    // One worker, 20 ms a request: four at once are no faster than one, and
+    // wait for each other.
+    let nap = fpm.docroot.join("nap.php").display().to_string();
+    let run = probe_json(
+        &fpm.tcp,
+        &[
+            "--script-filename",
+            &nap,
+            "--requests",
+            "60",
+            "--concurrency",
+            "4",
+        ],
+    );
+    check(&run, &["FD1601", "FD1603"], 1);
+    assert_eq!(run.finding("FD1601")["class"], "capacity_exhaustion");
+
+    // SIGINT: the numbers so far, at once.
+    let child = std::process::Command::new(crate::util::bin())
+        .args([
+            "probe",
+            www,
+            "--fpm-ping",
+            "--duration",
+            "20s",
+            "--concurrency",
+            "2",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["load"]["interrupted"], true, "{json}");
+    assert!(json["load"]["requests"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn flup_end_to_end() {
     let python = need!(
         servers::python_with_flup(),

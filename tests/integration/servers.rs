@@ -211,6 +211,8 @@ pub fn start_php_fpm(binary: &Path, dir: &Path) -> PhpFpm {
             "<?php echo \"x\"; flush(); posix_kill(getmypid(), 11);",
         ),
         ("plain.txt", "not php"),
+        // A request that takes its time without sleeping for long: load tests.
+        ("nap.php", "<?php usleep(20000); echo \"ok\";"),
     ] {
         std::fs::write(docroot.join(name), body).unwrap();
     }

@@ -1,6 +1,7 @@
 //! `fcgi-doctor probe`: connect, ask FCGI_GET_VALUES, send one Responder request,
 //! and diagnose every way that fails.
 
+pub mod load;
 pub mod request;
 
 use std::collections::BTreeMap;
@@ -48,6 +49,8 @@ pub struct ProbeSettings {
     /// `--warning` and `--critical` on the total time, in seconds.
     pub warning: Option<Range>,
     pub critical: Option<Range>,
+    /// The load mode, when asked for.
+    pub load: Option<load::LoadSettings>,
 }
 
 /// Longest time FCGI_GET_VALUES may take; it must leave time for the request.
@@ -75,6 +78,9 @@ pub struct ProbeReport {
     /// The thresholds given, for the performance data.
     #[serde(skip)]
     pub thresholds: Thresholds,
+    /// The load mode's numbers (`--requests`, `--concurrency`, `--duration`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<load::LoadReport>,
     /// Whose access to a unix socket was checked, why that user, and what the
     /// modes and a real connect as that user said: the `--as-user`, or, when
     /// root probes without one, the web user (root connects where the web
@@ -113,44 +119,23 @@ pub struct RequestReport {
     pub data_bytes: usize,
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// Runs the probe: one connection at a time, each wait bounded by poll(2).
 /// Fails only when `--as-user` could not be acted on.
 pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>> {
+    if let Some(load) = &settings.load {
+        return load::run(settings, load, host);
+    }
     let mut probe = Probe {
         settings,
         host,
         identity: settings.as_user.as_ref().map(Identity::from),
         started: Instant::now(),
         unix_error: None,
-        out: Outcome::new(ProbeReport {
-            target: settings.target.to_string(),
-            peer: None,
-            connections: 0,
-            timings_ms: Timings::default(),
-            values: None,
-            request: RequestReport {
-                role: match settings.request.role {
-                    Role::Responder => "responder",
-                    Role::Authorizer => "authorizer",
-                    Role::Filter => "filter",
-                    Role::Other(_) => "other",
-                },
-                params: settings.request.params.clone(),
-                body_bytes: settings.request.body.len(),
-                data_bytes: settings.request.data.len(),
-            },
-            response: None,
-            fpm_status: None,
-            thresholds: Thresholds {
-                warning: settings.warning.as_ref().map(|r| r.text.clone()),
-                critical: settings.critical.as_ref().map(|r| r.text.clone()),
-            },
-            access: None,
-        }),
+        out: Outcome::new(empty_report(settings)),
     };
     probe.run()?;
     probe.out.data.timings_ms.total = ms(probe.started.elapsed());
@@ -169,6 +154,36 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
     probe.check_access();
     fixes::localize_all(&mut probe.out.findings, host);
     Ok(probe.out)
+}
+
+/// The report before anything was seen.
+fn empty_report(settings: &ProbeSettings) -> ProbeReport {
+    ProbeReport {
+        target: settings.target.to_string(),
+        peer: None,
+        connections: 0,
+        timings_ms: Timings::default(),
+        values: None,
+        request: RequestReport {
+            role: match settings.request.role {
+                Role::Responder => "responder",
+                Role::Authorizer => "authorizer",
+                Role::Filter => "filter",
+                Role::Other(_) => "other",
+            },
+            params: settings.request.params.clone(),
+            body_bytes: settings.request.body.len(),
+            data_bytes: settings.request.data.len(),
+        },
+        response: None,
+        fpm_status: None,
+        load: None,
+        thresholds: Thresholds {
+            warning: settings.warning.as_ref().map(|r| r.text.clone()),
+            critical: settings.critical.as_ref().map(|r| r.text.clone()),
+        },
+        access: None,
+    }
 }
 
 /// One run of the probe and what it has seen so far.
@@ -587,7 +602,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// BEGIN_REQUEST (the role asked, no KEEP_CONN: the probe closes), PARAMS,
 /// STDIN (none for an Authorizer, as the spec says), and a Filter's DATA.
-fn encode_request(request: &RequestSpec) -> Vec<u8> {
+pub(crate) fn encode_request(request: &RequestSpec) -> Vec<u8> {
     let mut out = Vec::new();
     fcgi::encode_begin_request(&mut out, REQUEST_ID, request.role, 0);
     // Parameter values were checked for NULs and the body bounded, so the only

@@ -563,6 +563,38 @@ does not add workers. Example: a pool whose workers all wait on a locked databas
 which has its own worker; the slowlog); raise pm.max_children only as the memory \
 allows; set request_terminate_timeout so stuck workers are ended.";
 
+    // ---- FD16xx probe: under load -----------------------------------------------------
+    LOAD_SERIALIZES = "FD1601", CapacityExhaustion, Warning,
+        "the backend serves one request at a time",
+    explanation: "With many requests at once (--concurrency), the backend served barely \
+more requests per second than with one at a time: it runs one request after the other. \
+A FastCGI application must serve concurrent requests, by several processes or threads; \
+one that does not queues everything behind its slowest request. Example: php-fpm with \
+pm.max_children = 1, a flup app run with a single-threaded server, a global lock.",
+    fix: "Run more workers: php-fpm pm.max_children (as the memory allows), mod_fcgid \
+FcgidMaxProcessesPerClass, spawn-fcgi -F, flup's threaded WSGIServer; or remove the lock \
+that serializes the requests.";
+
+    LOAD_ERRORS_UNDER_CONCURRENCY = "FD1602", CapacityExhaustion, Critical,
+        "errors appear only under concurrency",
+    explanation: "One request at a time, every request succeeded; many at once, some \
+failed. A limit is reached: the listen backlog (connect fails with EAGAIN or is refused), \
+the number of workers (requests time out in the queue), or the application's own \
+resources. The codes of the failures say which. Example: 64 connections at once to a \
+pool whose socket has listen.backlog = 16: the connects beyond it fail with EAGAIN.",
+    fix: "For EAGAIN or refused connects raise the backlog (php-fpm listen.backlog and \
+sysctl net.core.somaxconn); for timeouts add workers (pm.max_children, as the memory \
+allows) or find the slow requests (slowlog); for resets read the backend's log.";
+
+    LOAD_QUEUEING = "FD1603", CapacityExhaustion, Warning,
+        "latency grows with concurrency: requests queue",
+    explanation: "The median latency with many requests at once is several times the \
+median one at a time: requests wait in the listen queue for a free worker before they \
+run. The backend is at its capacity. Example: 32 concurrent requests to a pool of 4 \
+workers: each waits for about 8 others.",
+    fix: "Add workers as the memory allows (pm.max_children), or make the requests faster; \
+php-fpm's status page (--fpm-status) shows the listen queue.";
+
     // ---- FD20xx logs: the operating-system error decides -----------------------------
     LOG_CONNECT_PERMISSION = "FD2001", PermissionDenied, Critical,
         "web server may not connect to the backend socket (EACCES)",
