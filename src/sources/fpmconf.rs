@@ -22,6 +22,8 @@ pub struct Pool {
     /// address of its own worker (PHP 8.0+).
     pub status_path: Option<String>,
     pub status_listen: Option<String>,
+    /// As written (`30s`, `5m`, `0`).
+    pub request_terminate_timeout: Option<String>,
     pub user: Option<String>,
     /// The file the section is in.
     pub file: PathBuf,
@@ -134,6 +136,7 @@ fn read_file(
             "pm.max_children" => pool.max_children = value.parse().ok(),
             "pm.status_path" => pool.status_path = Some(value),
             "pm.status_listen" => pool.status_listen = Some(value),
+            "request_terminate_timeout" => pool.request_terminate_timeout = Some(value),
             "user" => pool.user = Some(value),
             _ => {}
         }

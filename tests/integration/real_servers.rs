@@ -360,6 +360,32 @@ fn php_fpm_status_page_busy_is_not_dead() {
 }
 
 #[test]
+fn a_worker_killed_by_request_terminate_timeout_names_the_setting() {
+    let binary = need!(servers::php_fpm_binary(), "php-fpm");
+    let dir = lab_dir();
+    let fpm = servers::start_php_fpm(&binary, dir.path());
+    let sleep = fpm.docroot.join("sleep.php").display().to_string();
+    let args = [
+        "--no-get-values",
+        "--timeout",
+        "6s",
+        "--script-filename",
+        &sleep,
+    ];
+    let run = probe_json(fpm.term_sock.to_str().unwrap(), &args);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let finding = &run.json()["findings"][0];
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("request_terminate_timeout = 1s (in "),
+        "{finding}"
+    );
+    assert!(message.contains("php-fpm killed the worker"), "{finding}");
+    let fix = finding["fix"].as_str().unwrap();
+    assert!(fix.contains("of pool [term] in "), "{fix}");
+}
+
+#[test]
 fn load_mode_against_real_php_fpm() {
     let binary = need!(servers::php_fpm_binary(), "php-fpm");
     let dir = lab_dir();

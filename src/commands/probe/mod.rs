@@ -28,6 +28,7 @@ use crate::net::as_user::{self, Attempt, Identity};
 use crate::net::connect::{self, ConnectError};
 use crate::net::exchange::{self, ValuesOutcome, REQUEST_ID};
 use crate::net::target::Target;
+use crate::sources::fpmconf::Pool;
 use crate::sources::host::Host;
 use crate::sources::processes::{Process, Software};
 use crate::sources::webuser::{Credentials, WebUser};
@@ -245,6 +246,7 @@ impl Probe<'_> {
             }
         }
 
+        let sent = Instant::now();
         let mut ex = exchange::run(&mut *conn.stream, &request, deadline, settings.max_body);
         // The closing of an old php-fpm can cross the request: if the request was
         // provably never read, it is sent once more on a new connection.
@@ -295,6 +297,7 @@ impl Probe<'_> {
             self.read_status(&ex, &subject);
         }
         self.judge_busy();
+        self.name_terminate_timeout(sent.elapsed());
         Ok(())
     }
 
@@ -361,9 +364,11 @@ impl Probe<'_> {
     /// The status page of the pool behind the target, asked through its own
     /// worker (`pm.status_listen`), within half a second: what a saturated
     /// pool still answers.
-    fn status_through_status_listen(&self) -> Option<(String, FpmStatus)> {
+    /// The php-fpm pool that listens on the target, from the process table
+    /// and the pool's configuration file.
+    fn target_pool(&self) -> Option<Pool> {
         let snapshot = self.host.listeners_snapshot().ok()?;
-        let pool = match &self.settings.target {
+        match &self.settings.target {
             Target::Unix(path) => {
                 let (name, file) =
                     processes::served_by_path(self.host, snapshot, &path.to_string_lossy()).pool?;
@@ -372,7 +377,7 @@ impl Probe<'_> {
                     .pools
                     .iter()
                     .find(|p| p.name == name)
-                    .cloned()?
+                    .cloned()
             }
             Target::Tcp { port, .. } => {
                 let inode = snapshot
@@ -386,10 +391,68 @@ impl Probe<'_> {
                     .values()
                     .find(|p| p.listening.contains(&inode))?;
                 self.host
-                    .fpm_pool(snapshot, holder, &format!("127.0.0.1:{port}"))?
+                    .fpm_pool(snapshot, holder, &format!("127.0.0.1:{port}"))
             }
-            _ => return None,
+            Target::Abstract(_) => None,
+        }
+    }
+
+    /// A worker that died or closed mid-request just as the pool's
+    /// `request_terminate_timeout` ran out was killed by php-fpm for it: the
+    /// finding names the setting and its file.
+    fn name_terminate_timeout(&mut self, waited: Duration) {
+        let ended_early = [
+            codes::CONNECTION_RESET.id,
+            codes::CLOSED_WITHOUT_RECORD.id,
+            codes::NO_END_REQUEST.id,
+            codes::TRUNCATED_RECORD.id,
+        ];
+        let Some(at) = self
+            .out
+            .findings
+            .iter()
+            .position(|f| ended_early.contains(&f.code))
+        else {
+            return;
         };
+        let Some(pool) = self.target_pool() else {
+            return;
+        };
+        let Some(limit) = pool
+            .request_terminate_timeout
+            .as_deref()
+            .and_then(fpm_seconds)
+            .filter(|s| *s > 0.0)
+        else {
+            return;
+        };
+        let waited = waited.as_secs_f64();
+        // php-fpm checks the limit about once a second.
+        if waited < limit - 0.1 || waited > limit + 1.5 {
+            return;
+        }
+        let file = pool.file.display().to_string();
+        let f = &mut self.out.findings[at];
+        f.message.push_str(&format!(
+            "; it ended {waited:.1} s after the request, just past the pool's \
+             request_terminate_timeout = {} (in {file}): php-fpm killed the worker",
+            pool.request_terminate_timeout
+                .as_deref()
+                .unwrap_or_default()
+        ));
+        f.fix =
+            format!(
+            "The request ran longer than request_terminate_timeout = {} of pool [{}] in {file}: \
+             find why it is slow (request_slowlog_timeout and the slowlog), or raise the \
+             setting (keep max_execution_time <= request_terminate_timeout <= the web \
+             server's timeout) and reload php-fpm.",
+            pool.request_terminate_timeout.as_deref().unwrap_or_default(),
+            pool.name
+        );
+    }
+
+    fn status_through_status_listen(&self) -> Option<(String, FpmStatus)> {
+        let pool = self.target_pool()?;
         let address = pool.status_listen?;
         let path = pool.status_path?;
         let target = Target::parse(std::ffi::OsStr::new(&address)).ok()?;
@@ -576,6 +639,25 @@ impl Probe<'_> {
         }
         Ok(None)
     }
+}
+
+/// A php-fpm duration (`30`, `30s`, `5m`, `1h`, `1d`) in seconds.
+fn fpm_seconds(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => (&text[..at], &text[at..]),
+        None => (text, "s"),
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    Some(
+        n * match unit {
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return None,
+        },
+    )
 }
 
 /// Pause before asking a busy status page again.
