@@ -24,10 +24,15 @@ Examples:
   fcgi-doctor probe unix:/run/app.sock --uri /health --expect-status 200
   fcgi-doctor probe 127.0.0.1:9000 --script-filename /srv/www/index.php --format json
   fcgi-doctor probe '[::1]:9000' --timeout 1s --connect-timeout 200ms
+  fcgi-doctor probe 127.0.0.1:9001 --fpm-status
+  fcgi-doctor probe /run/php/php8.2-fpm.sock --fpm-ping --format nagios --warning 0.5 --critical 1
+  fcgi-doctor probe /run/php/php8.2-fpm.sock --fpm-ping --requests 10000 --concurrency 32
 
 Health checks: `--fpm-ping` needs `ping.path = /ping` in the php-fpm pool. For a
 Kubernetes liveness probe prefer a ping on `pm.status_listen`, which has its own
-worker and still answers when the pool is saturated.";
+worker and still answers when the pool is saturated; watch capacity with
+`--fpm-status` there. As root, a probe of a unix socket also checks the web user's
+access.";
 
 #[derive(Debug, Parser)]
 #[command(
