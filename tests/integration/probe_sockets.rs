@@ -212,7 +212,11 @@ fn human_output_names_the_problem_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stale.sock");
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
-    let run = fcgi_doctor(["probe", path.to_str().unwrap()]).run();
+    // No process table: what else listens on this host (the servers of other
+    // tests) stays out of the snapshot.
+    let run = fcgi_doctor(["probe", path.to_str().unwrap()])
+        .env("FCGI_DOCTOR_TEST_PROC", "/nonexistent-proc")
+        .run();
     assert_eq!(run.code, 2);
     let shown = run
         .stdout
