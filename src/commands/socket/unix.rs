@@ -12,6 +12,7 @@ use super::{Checker, Component, TargetReport};
 use crate::checks::path_access::{self, Backend, ServedBy};
 use crate::checks::socket_path;
 use crate::checks::web_access;
+use crate::checks::what_listens::{self, Wanted};
 use crate::core::finding::Finding;
 use crate::core::registry::codes;
 use crate::net::as_user::{self, Identity};
@@ -32,7 +33,9 @@ impl Checker<'_> {
             Walk::Missing { at, seen } => {
                 report.components = seen.iter().map(describe).collect();
                 report.file_type = Some("missing");
-                let finding = socket_path::missing(&subject, &path, Some(&at));
+                let mut finding = socket_path::missing(&subject, &path, Some(&at));
+                let all = what_listens::listening(self.host);
+                what_listens::point_at_what_listens(&mut finding, Wanted::Unix(&path), &all);
                 self.out.findings.push(finding);
                 return;
             }
@@ -139,7 +142,10 @@ impl Checker<'_> {
         if matches!(probe, Err(Errno::ECONNREFUSED)) {
             // A stale file says nothing about the socket the backend will
             // create when it starts again: access is not judged.
-            self.out.findings.push(socket_path::stale(&subject, &path));
+            let mut finding = socket_path::stale(&subject, &path);
+            let all = what_listens::listening(self.host);
+            what_listens::point_at_what_listens(&mut finding, Wanted::Unix(&path), &all);
+            self.out.findings.push(finding);
             return;
         }
         self.judge_listeners(&path, &inodes, &probe, report);
