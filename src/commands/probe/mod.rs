@@ -502,14 +502,7 @@ impl Probe<'_> {
         let Ok(snapshot) = self.host.listeners_snapshot() else {
             return (None, capacity);
         };
-        let expected = match &self.settings.target {
-            Target::Unix(path) => {
-                processes::served_by_path(self.host, snapshot, &path.to_string_lossy())
-                    .pool
-                    .map(|(name, _)| name)
-            }
-            _ => None,
-        };
+        let expected = self.target_pool().map(|p| p.name);
         let workers: Vec<&Process> = snapshot
             .processes
             .values()
