@@ -34,6 +34,9 @@ _fcgi__doctor() {
             fcgi__doctor,socket)
                 cmd="fcgi__doctor__subcmd__socket"
                 ;;
+            fcgi__doctor,spawn)
+                cmd="fcgi__doctor__subcmd__spawn"
+                ;;
             fcgi__doctor__subcmd__help,explain)
                 cmd="fcgi__doctor__subcmd__help__subcmd__explain"
                 ;;
@@ -52,6 +55,9 @@ _fcgi__doctor() {
             fcgi__doctor__subcmd__help,socket)
                 cmd="fcgi__doctor__subcmd__help__subcmd__socket"
                 ;;
+            fcgi__doctor__subcmd__help,spawn)
+                cmd="fcgi__doctor__subcmd__help__subcmd__spawn"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +65,7 @@ _fcgi__doctor() {
 
     case "${cmd}" in
         fcgi__doctor)
-            opts="-q -h -V --format --color --quiet --help --version probe logs socket ps explain help"
+            opts="-q -h -V --format --color --quiet --help --version probe logs socket ps explain spawn help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,7 +109,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__help)
-            opts="probe logs socket ps explain help"
+            opts="probe logs socket ps explain spawn help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +193,20 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__help__subcmd__socket)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__help__subcmd__spawn)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -382,6 +402,60 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --web-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__spawn)
+            opts="-q -h -V --format --color --quiet --user --env --timeout --uri --script-filename --param --expect-status --expect-body --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script-filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-body)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

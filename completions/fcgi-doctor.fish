@@ -40,6 +40,7 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "logs" -d 'T
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "spawn" -d 'Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
@@ -133,9 +134,29 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s q -l
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -l all -d 'List every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''
+nagios\t''
+prometheus\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l user -d 'Run it as this user (root only; as root the default is the web user)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l env -d 'Add a variable to its environment, repeatable' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l timeout -d 'Deadline for its answer to the probe, start-up included' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l uri -d 'REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l script-filename -d 'SCRIPT_FILENAME to request (for php-cgi and other interpreters)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l param -d 'Extra or overriding FastCGI parameter, repeatable' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l expect-body -d 'Regular expression the response body must match' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "spawn" -d 'Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -110,6 +110,11 @@ fn dispatch(
             let host = host_with(args.web_user.as_deref())?;
             commands::ps::run(&ps, &host).map(Data::Ps)
         }
+        Command::Spawn(args) => {
+            let host = Host::from_env();
+            let spawn = cli::settings::spawn(args, &host)?;
+            commands::spawn::run(spawn, &host)?.map(|r| Data::Spawn(Box::new(r)))
+        }
         Command::Explain(args) => match args.code.as_deref() {
             Some(text) if !args.all && !commands::explain::names_a_code(text) => {
                 commands::explain::fragment(text, &Host::from_env())?.map(Data::Fragment)

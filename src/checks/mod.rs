@@ -15,6 +15,7 @@ pub mod processes;
 pub mod response;
 pub mod root_app;
 pub mod socket_path;
+pub mod spawn;
 pub mod taken_over;
 pub mod thresholds;
 pub mod visibility;

@@ -128,13 +128,28 @@ pub fn point_at_what_listens(finding: &mut Finding, wanted: Wanted, all: &[Liste
 fn closest<'a>(wanted: Wanted, candidates: &[&'a Listening]) -> Option<&'a Listening> {
     match wanted {
         Wanted::Unix(path) => {
-            let want = path.to_string_lossy();
+            // A near name in the same directory (another version, another
+            // pool), or the same name in another directory (/var/run/php and
+            // /run/php): an unrelated directory's socket is no near miss.
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            let dir = path.parent();
             candidates
                 .iter()
                 .filter(|l| l.address.starts_with('/') && l.fastcgi)
-                .map(|l| (edits(&want, &l.address), *l))
-                // More than half the path changed is not a near miss.
-                .filter(|(d, _)| *d * 2 <= want.len())
+                .filter_map(|l| {
+                    let theirs = Path::new(&l.address);
+                    let their_name = theirs.file_name()?.to_string_lossy();
+                    if theirs.parent() == dir {
+                        let d = edits(&name, &their_name);
+                        // More than half the name changed is not a near miss.
+                        (d * 2 <= name.len()).then_some((d, *l))
+                    } else {
+                        (their_name == name).then_some((name.len(), *l))
+                    }
+                })
                 .min_by_key(|(d, _)| *d)
                 .map(|(_, l)| l)
         }
@@ -240,6 +255,32 @@ mod tests {
         assert_eq!(
             (untouched.message.as_str(), untouched.fix),
             ("refused", before)
+        );
+    }
+
+    #[test]
+    fn another_directory_is_near_only_with_the_same_name() {
+        let all = [
+            listening("/tmp/lab-b/www.sock", "php-fpm pool www (pid 2)", true),
+            listening("/run/php/app.sock", "php-fpm pool app (pid 3)", true),
+        ];
+        let mut f = Finding::new(&codes::STALE_SOCKET, "t", "stale");
+        point_at_what_listens(
+            &mut f,
+            Wanted::Unix(Path::new("/tmp/lab-a/stale.sock")),
+            &all,
+        );
+        assert!(!f.message.contains("closest"), "{}", f.message);
+        let mut moved = Finding::new(&codes::SOCKET_MISSING, "t", "gone");
+        point_at_what_listens(
+            &mut moved,
+            Wanted::Unix(Path::new("/var/run/php/app.sock")),
+            &all,
+        );
+        assert!(
+            moved.message.ends_with("the closest is /run/php/app.sock"),
+            "{}",
+            moved.message
         );
     }
 

@@ -5,6 +5,7 @@
 pub mod settings;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -115,6 +116,67 @@ pub enum Command {
     /// Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
+    /// Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails.
+    #[command(after_help = SPAWN_EXAMPLES)]
+    Spawn(SpawnArgs),
+}
+
+const SPAWN_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor spawn /srv/app/app.fcgi
+  fcgi-doctor spawn /srv/app/app.fcgi --user www-data --env APP_ENV=production --uri /health
+  fcgi-doctor spawn /usr/bin/php-cgi --script-filename /srv/www/index.php
+
+The application gets a listening unix socket as file descriptor 0
+(FCGI_LISTENSOCK_FILENO), the web server's PATH and nothing else of your
+environment, runs in its own directory as --user (as root: the web user by
+default), and its whole process group is stopped at the end.";
+
+#[derive(Debug, Args)]
+pub struct SpawnArgs {
+    /// The application to start: a FastCGI program or script.
+    #[arg(value_name = "SCRIPT")]
+    pub script: PathBuf,
+
+    /// Arguments for the application.
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<OsString>,
+
+    /// Run it as this user (root only; as root the default is the web user).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Add a variable to its environment, repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+
+    /// Deadline for its answer to the probe, start-up included.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+
+    /// REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it.
+    #[arg(long, value_name = "URI")]
+    pub uri: Option<String>,
+
+    /// SCRIPT_FILENAME to request (for php-cgi and other interpreters).
+    #[arg(long, value_name = "PATH")]
+    pub script_filename: Option<String>,
+
+    /// Extra or overriding FastCGI parameter, repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Acceptable CGI status: 200, or a range such as 200-399.
+    #[arg(long, value_name = "STATUS|FROM-TO")]
+    pub expect_status: Option<String>,
+
+    /// Regular expression the response body must match.
+    #[arg(long, value_name = "REGEX")]
+    pub expect_body: Option<String>,
 }
 
 const EXPLAIN_EXAMPLES: &str = "\

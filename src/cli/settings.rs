@@ -16,6 +16,7 @@ use crate::commands::probe::request::{self, RequestOptions};
 use crate::commands::probe::ProbeSettings;
 use crate::commands::ps::PsSettings;
 use crate::commands::socket::SocketSettings;
+use crate::commands::spawn::SpawnSettings;
 use crate::core::error::{Error, Result};
 use crate::core::registry::Severity;
 use crate::fcgi::Role;
@@ -144,6 +145,7 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
     let critical = range("--critical", &args.critical)?;
     let load = load_settings(args)?;
     Ok(ProbeSettings {
+        check_web_user: true,
         load,
         warning,
         critical,
@@ -377,6 +379,73 @@ pub fn parse_status_range(text: &str) -> Result<RangeInclusive<u16>> {
         return Err(bad());
     }
     Ok(range)
+}
+
+/// Validates `spawn` arguments: the probe part as `probe` would, the user
+/// (as root, the web user unless given), and the environment.
+pub fn spawn(args: &super::SpawnArgs, host: &crate::sources::host::Host) -> Result<SpawnSettings> {
+    let script = std::path::absolute(&args.script).unwrap_or_else(|_| args.script.clone());
+    let probe_args = ProbeArgs {
+        target: script.clone().into_os_string(),
+        connect_timeout: "2s".into(),
+        timeout: args.timeout.clone(),
+        script_filename: args.script_filename.clone(),
+        uri: args.uri.clone(),
+        method: "GET".into(),
+        params: args.params.clone(),
+        body: None,
+        role: super::Role::Responder,
+        data: None,
+        fpm_ping: None,
+        fpm_status: None,
+        verbose: false,
+        expect_status: args.expect_status.clone(),
+        expect_body: args.expect_body.clone(),
+        max_body: "1MiB".into(),
+        requests: None,
+        concurrency: None,
+        duration: None,
+        warning: None,
+        critical: None,
+        // The application is new: no management record before its first request.
+        no_get_values: true,
+        as_user: None,
+    };
+    let mut probe = probe(&probe_args)?;
+    // The socket is spawn's own, in a private directory: not the web user's.
+    probe.check_web_user = false;
+    let root = nix::unistd::geteuid().is_root();
+    let user = match (&args.user, root) {
+        (Some(name), true) => {
+            Some(webuser::named(name, "--user").map_err(|e| usage(format!("--user {name}: {e}")))?)
+        }
+        (Some(name), false) => {
+            let me = crate::sources::nss::user_name(nix::unistd::geteuid().as_raw());
+            if *name != me {
+                return Err(usage(format!(
+                    "--user {name}: running as another user needs root"
+                )));
+            }
+            None
+        }
+        (None, true) => host.web_user().cloned(),
+        (None, false) => None,
+    };
+    let mut env = Vec::new();
+    for pair in &args.env {
+        let (k, v) = pair
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| usage(format!("--env needs NAME=VALUE: {pair:?}")))?;
+        env.push((k.to_string(), v.to_string()));
+    }
+    Ok(SpawnSettings {
+        script,
+        args: args.args.clone(),
+        user,
+        env,
+        probe,
+    })
 }
 
 #[cfg(test)]

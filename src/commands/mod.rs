@@ -7,6 +7,7 @@ pub mod logs;
 pub mod probe;
 pub mod ps;
 pub mod socket;
+pub mod spawn;
 
 use serde::Serialize;
 
@@ -23,6 +24,7 @@ pub enum Data {
     Explain(explain::ExplainList),
     /// `explain '<pasted line>'`.
     Fragment(explain::FragmentReport),
+    Spawn(Box<spawn::SpawnReport>),
 }
 
 impl Data {
@@ -34,6 +36,7 @@ impl Data {
             Data::Socket(_) => "socket",
             Data::Ps(_) => "ps",
             Data::Explain(_) | Data::Fragment(_) => "explain",
+            Data::Spawn(_) => "spawn",
         }
     }
 

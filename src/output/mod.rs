@@ -12,6 +12,7 @@ pub mod probe;
 pub mod prometheus;
 pub mod ps;
 pub mod socket;
+pub mod spawn;
 pub mod text;
 
 use std::io::{self, Write};
@@ -293,6 +294,7 @@ impl<'a> Human<'a> {
             Data::Ps(d) => ps::render(out, d, settings)?,
             Data::Explain(d) => explain::render(out, d, settings)?,
             Data::Fragment(d) => explain::render_fragment(out, d, settings)?,
+            Data::Spawn(d) => spawn::render(out, d, settings)?,
         }
         let width = settings.width;
         for note in &report.notes {
@@ -489,6 +491,7 @@ mod tests {
             warning: None,
             critical: None,
             load: None,
+            check_web_user: true,
         };
         let healthy = probe::run(&probe_settings(&live), &host).unwrap();
         let dead = probe::run(&probe_settings(&missing), &host).unwrap();

@@ -203,6 +203,11 @@ pub fn perf(report: &Report) -> Vec<Perf> {
                 perf.push(Perf::new(label, n as f64, ""));
             }
         }
+        Data::Spawn(s) => {
+            if let Some(p) = &s.probe {
+                perf.push(Perf::new("time", p.timings_ms.total / 1000.0, "s"));
+            }
+        }
         Data::Explain(_) | Data::Fragment(_) => {}
     }
     perf
@@ -242,6 +247,7 @@ fn ok_text(report: &Report) -> String {
         }
         Data::Socket(s) => format!("{} sockets checked", s.targets.len()),
         Data::Ps(p) => format!("{} FastCGI processes", p.summary.total),
+        Data::Spawn(s) => format!("{} started as {} and answered", s.script, s.user),
         Data::Explain(_) | Data::Fragment(_) => "explained".into(),
     }
 }

@@ -136,6 +136,17 @@ impl Metrics {
                     );
                 }
             }
+            Data::Spawn(s) => {
+                self.gauge(
+                    "fcgi_doctor_spawn_started",
+                    "1 when spawn started the application, else 0.",
+                    base(),
+                    f64::from(u8::from(s.started)),
+                );
+                if let Some(p) = &s.probe {
+                    self.probe(p, base());
+                }
+            }
             Data::Explain(_) | Data::Fragment(_) => {}
         }
     }

@@ -22,4 +22,5 @@ mod real_logs;
 mod real_servers;
 mod servers;
 mod socket_cmd;
+mod spawn_cmd;
 mod usage;

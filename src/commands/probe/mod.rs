@@ -52,6 +52,8 @@ pub struct ProbeSettings {
     pub critical: Option<Range>,
     /// The load mode, when asked for.
     pub load: Option<load::LoadSettings>,
+    /// As root, also connect as the web user (off for `spawn`'s private socket).
+    pub check_web_user: bool,
 }
 
 /// Longest time FCGI_GET_VALUES may take; it must leave time for the request.
@@ -550,7 +552,10 @@ impl Probe<'_> {
         }
         // Only root can act as someone else, and only root's access differs
         // from the web server's in the way that hides a denial.
-        if !nix::unistd::geteuid().is_root() || self.out.data.connections == 0 {
+        if !self.settings.check_web_user
+            || !nix::unistd::geteuid().is_root()
+            || self.out.data.connections == 0
+        {
             return;
         }
         let Some(user) = self.host.web_user() else {

@@ -595,6 +595,93 @@ workers: each waits for about 8 others.",
     fix: "Add workers as the memory allows (pm.max_children), or make the requests faster; \
 php-fpm's status page (--fpm-status) shows the listen queue.";
 
+    // ---- FD17xx spawn: starting the application -----------------------------------------
+    SPAWN_NOT_EXECUTABLE = "FD1701", PermissionDenied, Critical,
+        "the application may not be run by its user",
+    explanation: "The user the application runs as (the web server's, or --user) lacks \
+execute permission on the file, read permission on a script (its interpreter opens \
+it), or search permission on a directory above it. The web server then logs only \
+'Permission denied: exec of ... failed' or 'couldn't spawn child process'. Example: a \
+script uploaded with mode 0644, or a home directory of mode 0700 above it.",
+    fix: "chmod 755 the script and o+x (or a group's x) every directory above it, for the \
+user the web server starts it as.";
+
+    SPAWN_MISSING = "FD1702", ScriptNotFound, Critical,
+        "the application file does not exist or is not a file",
+    explanation: "The path given to spawn is not a regular file: nothing is there, or a \
+directory or something else is. mod_fcgid and mod_fastcgi log the same as 'No such file \
+or directory' for their FcgidWrapper or FastCgiServer. Example: a FastCgiServer line \
+that names app.fcgi in the wrong directory.",
+    fix: "Give the path of the application file itself, and check the web server's \
+configuration names that path.";
+
+    SPAWN_NO_SHEBANG = "FD1703", HandlerMisconfig, Critical,
+        "the file is neither a program nor a script with a #! line",
+    explanation: "The kernel runs a binary or a script whose first line is '#!' and the \
+interpreter's path. This file starts with neither, so exec fails with 'Exec format \
+error' and the web server reports only that the child could not start. Example: a PHP \
+file made executable and given to FcgidWrapper without '#!/usr/bin/php-cgi'.",
+    fix: "Put the interpreter's line first (#!/usr/bin/python3, #!/usr/bin/perl, \
+#!/usr/bin/php-cgi), or name the interpreter in the web server's configuration.";
+
+    SPAWN_BAD_SHEBANG = "FD1704", HandlerMisconfig, Critical,
+        "the #! line is broken by Windows line ends or a byte order mark",
+    explanation: "A '#!' line that ends in a carriage return names an interpreter \
+'python3\\r' that does not exist, so exec fails with 'No such file or directory' for \
+a file that plainly exists; a UTF-8 byte order mark before '#!' hides the line from the \
+kernel (exec format error). Both come from editors on Windows. Example: an app.fcgi \
+edited on Windows and copied to the server.",
+    fix: "Save the file with Unix line ends and without a byte order mark: sed -i \
+'s/\\r$//' FILE, or dos2unix FILE.";
+
+    SPAWN_NO_INTERPRETER = "FD1705", HandlerMisconfig, Critical,
+        "the #! interpreter does not exist or may not be run",
+    explanation: "The interpreter the '#!' line names is not there, is not executable, \
+or, for '#!/usr/bin/env NAME', NAME is not on the short PATH a web server gives the \
+applications it starts (/usr/local/bin:/usr/bin:/bin), even if it is on yours. \
+Example: '#!/usr/bin/env python3' with python3 only in a virtualenv or under /opt.",
+    fix: "Name the interpreter by its full path in the '#!' line (the virtualenv's \
+bin/python), or install it where the web server's PATH finds it.";
+
+    SPAWN_WORLD_WRITABLE = "FD1706", SecurityExposure, Warning,
+        "the application file is writable by every local user",
+    explanation: "Anyone on the host may change what the web server runs, as the web \
+server's user; suEXEC and FcgidWrapper refuse such files. Example: a script with mode \
+0777.",
+    fix: "chmod o-w the file, and keep it owned by the user it runs as (or by root).";
+
+    SPAWN_EXITED = "FD1707", AppCrashed, Critical,
+        "the application exited before it answered",
+    explanation: "The application started and ended before it answered the request: a \
+syntax error, a missing module, an exception at import, or an exit. Whatever it wrote \
+to stderr says which (its last line first: a Python traceback's final exception is \
+the diagnosis). Behind a web server this shows only as 'End of script output before \
+headers' or 'incomplete headers'. Example: a flup app whose import of a missing module \
+raises ModuleNotFoundError.",
+    fix: "Fix what its stderr names, and run the application by hand the same way until \
+it stays up: fcgi-doctor spawn APP.";
+
+    SPAWN_SILENT = "FD1708", Timeout, Critical,
+        "the application runs but never answered",
+    explanation: "The application stayed alive but did not answer a request on the \
+listening socket it was given as file descriptor 0 (FCGI_LISTENSOCK_FILENO), before \
+the deadline: it listens somewhere else (its own bind address), waits for something, or \
+is a plain CGI program reading its standard input. Example: a flup app started with \
+bindAddress=('127.0.0.1', 9000) under mod_fcgid, which passes the socket as fd 0.",
+    fix: "Let the application take its socket from fd 0 (flup: WSGIServer(app) without \
+bindAddress; libfcgi: FCGI_Accept) when a process manager starts it; or start it \
+yourself and probe its own address (spawn --external ADDRESS).";
+
+    SPAWN_PLAIN_CGI = "FD1709", HandlerMisconfig, Critical,
+        "a plain CGI program, not a FastCGI application",
+    explanation: "The program wrote HTTP headers to its standard output and exited, as a \
+CGI program does once per request; a FastCGI application instead loops, accepting \
+requests on the socket of fd 0 and answering through FastCGI records. Run under \
+mod_fcgid or mod_fastcgi it ends after every start. Example: a shell or Python CGI script \
+with a .fcgi name, handled by fcgid-script.",
+    fix: "Serve it as CGI (mod_cgi, 'SetHandler cgi-script', or fcgiwrap behind nginx), \
+or rewrite it with a FastCGI library (flup, FCGI.pm, libfcgi).";
+
     // ---- FD20xx logs: the operating-system error decides -----------------------------
     LOG_CONNECT_PERMISSION = "FD2001", PermissionDenied, Critical,
         "web server may not connect to the backend socket (EACCES)",

@@ -1,0 +1,272 @@
+//! `spawn` with real applications: a flup app, a Perl FCGI app, php-cgi, and
+//! the ways an application fails to start, each with its finding, exit code
+//! and deadline; and no process or directory left behind on any way out.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::servers::{self, lab_dir};
+use crate::util::{fcgi_doctor, Run};
+
+/// Writes an application into `dir` with `mode`.
+fn app(dir: &Path, name: &str, text: &str, mode: u32) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+fn spawn(path: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "spawn",
+        path.to_str().unwrap(),
+        "--timeout",
+        "3s",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let started = Instant::now();
+    let run = fcgi_doctor(&args).run();
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    run
+}
+
+fn only_code(run: &Run, code: &str, exit: i32) {
+    assert_eq!(run.codes(), [code], "{}", run.stdout);
+    assert_eq!(run.code, exit, "{}", run.stdout);
+}
+
+/// No process of the run is left, and no private directory.
+fn nothing_left(run: &Run) {
+    if let Some(pid) = run.json()["pid"].as_u64() {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z ")),
+            "pid {pid} survived"
+        );
+    }
+    let private = run.json()["probe"]["target"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if let Some(path) = private.strip_prefix("unix:") {
+        assert!(
+            !Path::new(path).parent().unwrap().exists(),
+            "{path}'s directory survived"
+        );
+    }
+}
+
+#[test]
+fn a_healthy_flup_app_answers() {
+    let python = need!(servers::python_with_flup(), "python3 with flup");
+    let dir = lab_dir();
+    let interpreter = servers::absolute_interpreter(&python);
+    let path = app(
+        dir.path(),
+        "ok.fcgi",
+        &format!(
+            "#!{}\nimport os\nfrom flup.server.fcgi import WSGIServer\n\
+             def app(environ, start_response):\n    \
+             start_response('200 OK', [('Content-Type', 'text/plain')])\n    \
+             seen = [os.environ.get(k, '-') for k in ('APP_MODE', 'PATH', 'HOME')]\n    \
+             return [' '.join(seen).encode()]\n\
+             WSGIServer(app).run()\n",
+            interpreter.display()
+        ),
+        0o755,
+    );
+    let run = spawn(&path, &["--env", "APP_MODE=test"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // Its environment is --env and the web server's PATH, nothing of the caller's.
+    assert_eq!(
+        run.json()["probe"]["response"]["body_preview"],
+        "test /usr/local/bin:/usr/bin:/bin -"
+    );
+    assert_eq!(run.json()["started"], true);
+    nothing_left(&run);
+}
+
+#[test]
+fn perl_fcgi_and_php_cgi_answer() {
+    let dir = lab_dir();
+    if crate::util::require(
+        std::process::Command::new("perl")
+            .args(["-MFCGI", "-e", "1"])
+            .status()
+            .is_ok_and(|s| s.success()),
+        "perl with FCGI (apt-get install libfcgi-perl)",
+    ) {
+        let path = app(
+            dir.path(),
+            "perl.fcgi",
+            "#!/usr/bin/perl\nuse FCGI;\nmy $r = FCGI::Request();\n\
+             while ($r->Accept() >= 0) { print \"Content-Type: text/plain\\r\\n\\r\\nhello from perl\"; }\n",
+            0o755,
+        );
+        let run = spawn(&path, &[]);
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert_eq!(
+            run.json()["probe"]["response"]["body_preview"],
+            "hello from perl"
+        );
+        nothing_left(&run);
+    }
+    let php_cgi = Path::new("/usr/bin/php-cgi");
+    if crate::util::require(php_cgi.exists(), "php-cgi (apt-get install php-cgi)") {
+        let script = app(
+            dir.path(),
+            "hello.php",
+            "<?php echo 'hello from php-cgi';",
+            0o644,
+        );
+        let run = spawn(php_cgi, &["--script-filename", script.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stdout);
+        assert_eq!(
+            run.json()["probe"]["response"]["body_preview"],
+            "hello from php-cgi"
+        );
+        nothing_left(&run);
+    }
+}
+
+#[test]
+fn each_way_of_not_starting_gets_its_finding() {
+    let python = need!(servers::python_with_flup(), "python3 with flup");
+    let py = servers::absolute_interpreter(&python).display().to_string();
+    let dir = lab_dir();
+    let d = dir.path();
+    let cases = [
+        (
+            app(d, "syntax.fcgi", &format!("#!{py}\ndef broken(:\n"), 0o755),
+            "FD1707",
+            "SyntaxError",
+        ),
+        (
+            app(
+                d,
+                "import.fcgi",
+                &format!("#!{py}\nimport no_such_module_here\n"),
+                0o755,
+            ),
+            "FD1707",
+            "ModuleNotFoundError",
+        ),
+        (
+            app(d, "noexec.fcgi", &format!("#!{py}\n"), 0o644),
+            "FD1701",
+            "may not execute",
+        ),
+        (
+            app(d, "crlf.fcgi", &format!("#!{py}\r\nprint(1)\r\n"), 0o755),
+            "FD1704",
+            "carriage return",
+        ),
+        (
+            app(d, "nointerp.fcgi", "#!/usr/bin/no-such-python\n", 0o755),
+            "FD1705",
+            "does not exist",
+        ),
+        (
+            app(d, "exits.fcgi", "#!/bin/sh\nexit 3\n", 0o755),
+            "FD1707",
+            "exit 3",
+        ),
+        (
+            app(d, "silent.fcgi", "#!/bin/sh\nexec sleep 30\n", 0o755),
+            "FD1708",
+            "without answering",
+        ),
+        (
+            app(
+                d,
+                "cgi.fcgi",
+                "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nhi\\n'\n",
+                0o755,
+            ),
+            "FD1709",
+            "HTTP headers",
+        ),
+        (
+            app(d, "text.fcgi", "print('no shebang')\n", 0o755),
+            "FD1703",
+            "neither",
+        ),
+    ];
+    for (path, code, words) in cases {
+        let run = spawn(&path, &[]);
+        only_code(&run, code, 2);
+        let message = run.finding(code)["message"].as_str().unwrap().to_string();
+        assert!(message.contains(words), "{}: {message}", path.display());
+        nothing_left(&run);
+    }
+    let run = spawn(&d.join("missing.fcgi"), &[]);
+    only_code(&run, "FD1702", 2);
+}
+
+#[test]
+fn sigint_and_sigterm_leave_no_process_and_no_directory() {
+    let dir = lab_dir();
+    // The application may run as the web user: it writes its child's pid here.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // An application that starts a child of its own and then says nothing.
+    let marker = dir.path().join("grandchild.pid");
+    let path = app(
+        dir.path(),
+        "forks.fcgi",
+        &format!(
+            "#!/bin/sh\nsleep 60 &\necho $! > {}\nexec sleep 60\n",
+            marker.display()
+        ),
+        0o755,
+    );
+    for signal in [
+        nix::sys::signal::Signal::SIGINT,
+        nix::sys::signal::Signal::SIGTERM,
+    ] {
+        let _ = std::fs::remove_file(&marker);
+        let child = std::process::Command::new(crate::util::bin())
+            .args(["spawn", path.to_str().unwrap(), "--timeout", "30s"])
+            .env("TMPDIR", tmp.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !marker.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let grandchild: i32 = std::fs::read_to_string(&marker)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            None,
+            "ended by the signal itself: {:?}",
+            out.status
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        let alive = std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+            .is_ok_and(|s| !s.contains(") Z "));
+        assert!(
+            !alive,
+            "{signal}: the application's child {grandchild} survived"
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "{signal}: a private directory survived: {left:?}"
+        );
+    }
+}
