@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::{encode_request, ProbeReport, ProbeSettings};
 use crate::checks::connect_failure::{self, Connector};
 use crate::checks::load::{self, Latency, Phase};
-use crate::checks::response::{self, Expectations};
+use crate::checks::response;
 use crate::core::error::{Error, Result};
 use crate::core::finding::Severity;
 use crate::core::outcome::Outcome;
@@ -258,14 +258,7 @@ async fn phase(
     let issued = Rc::new(RefCell::new(0u64));
     let started = Instant::now();
     let subject = settings.target.to_string();
-    let expect = Expectations {
-        status: settings.expect_status.as_ref(),
-        body: settings.expect_body.as_ref(),
-        script_chosen: settings.request.script_chosen,
-        fpm_ping: settings.request.fpm_ping,
-        fpm_status: settings.request.fpm_status,
-        script_filename: settings.request.param("SCRIPT_FILENAME"),
-    };
+    let expect = settings.expectations();
     let worker = || {
         let (seen, issued, request) = (seen.clone(), issued.clone(), request.clone());
         let (subject, expect) = (&subject, &expect);

@@ -159,6 +159,20 @@ pub fn run(settings: &ProbeSettings, host: &Host) -> Result<Outcome<ProbeReport>
     Ok(probe.out)
 }
 
+impl ProbeSettings {
+    /// What the answer is judged against.
+    pub(crate) fn expectations(&self) -> Expectations<'_> {
+        Expectations {
+            status: self.expect_status.as_ref(),
+            body: self.expect_body.as_ref(),
+            script_chosen: self.request.script_chosen,
+            fpm_ping: self.request.fpm_ping,
+            fpm_status: self.request.fpm_status,
+            script_filename: self.request.param("SCRIPT_FILENAME"),
+        }
+    }
+}
+
 /// The report before anything was seen.
 fn empty_report(settings: &ProbeSettings) -> ProbeReport {
     ProbeReport {
@@ -283,14 +297,7 @@ impl Probe<'_> {
             ex.left_unread = exchange::left_unread(&ex, &*conn.stream, reset_wait);
         }
         self.out.data.timings_ms.first_byte = ex.first_byte.map(ms);
-        let expect = Expectations {
-            status: settings.expect_status.as_ref(),
-            body: settings.expect_body.as_ref(),
-            script_chosen: settings.request.script_chosen,
-            fpm_ping: settings.request.fpm_ping,
-            fpm_status: settings.request.fpm_status,
-            script_filename: settings.request.param("SCRIPT_FILENAME"),
-        };
+        let expect = settings.expectations();
         let (findings, response) = response::diagnose(&ex, &expect, &subject);
         self.out.findings.extend(findings);
         let answered = response.as_ref().is_some_and(|r| r.status == Some(200));
