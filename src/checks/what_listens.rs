@@ -84,16 +84,16 @@ pub fn point_at_what_listens(finding: &mut Finding, wanted: Wanted, all: &[Liste
         Wanted::Unix(path) => path.parent(),
         Wanted::Tcp { .. } => None,
     };
-    let relevant: Vec<&Listening> = all
-        .iter()
-        .filter(|l| l.fastcgi || dir.is_some_and(|d| Path::new(&l.address).parent() == Some(d)))
-        .take(8)
-        .collect();
+    let same_dir = |l: &Listening| dir.is_some_and(|d| Path::new(&l.address).parent() == Some(d));
+    let mut relevant: Vec<&Listening> = all.iter().filter(|l| l.fastcgi || same_dir(l)).collect();
     if relevant.is_empty() {
         return;
     }
+    // Those next to the path first: on a busy host the list is cut at eight.
+    relevant.sort_by_key(|l| !same_dir(l));
     let listed: Vec<String> = relevant
         .iter()
+        .take(8)
         .map(|l| format!("{} ({})", l.address, l.who))
         .collect();
     finding
