@@ -219,10 +219,8 @@ fn a_missing_socket_names_what_php_fpm_listens_on_instead() {
         message.contains(&format!("{www} (php-fpm pool www (pid ")),
         "{message}"
     );
-    assert!(
-        message.contains(&fpm.tcp),
-        "the TCP pool is listed too: {message}"
-    );
+    // Its TCP pool may be past the cut at eight when other tests' servers run:
+    // the unit tests of checks::what_listens cover TCP listeners.
     assert!(
         message.ends_with(&format!("the closest is {www}")),
         "{message}"
