@@ -144,13 +144,31 @@ always\t''
 never\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l user -d 'Run it as this user (root only; as root the default is the web user)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l env -d 'Add a variable to its environment, repeatable' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l timeout -d 'Deadline for its answer to the probe, start-up included' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l external -d 'The application binds this address itself (host:port or a unix socket path) instead of taking a socket as fd 0: wait for it to listen there' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l connect-timeout -d 'Deadline for establishing the connection (500ms, 2s, 1m)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l timeout -d 'Deadline for the whole probe, connecting included' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l script-filename -d 'SCRIPT_FILENAME to request (default: the SCRIPT_NAME, which php-fpm answers with "Primary script unknown" without running any code)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l uri -d 'REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l script-filename -d 'SCRIPT_FILENAME to request (for php-cgi and other interpreters)' -r
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l param -d 'Extra or overriding FastCGI parameter, repeatable' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l method -d 'REQUEST_METHOD' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l param -d 'Extra or overriding FastCGI parameter, repeatable (HTTP_HOST=example.org)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l body -d 'Request body: literal text, @FILE, or - for standard input' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l role -d 'The FastCGI role asked for in FCGI_BEGIN_REQUEST' -r -f -a "responder\t''
+authorizer\t''
+filter\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l data -d 'With --role filter, the file to filter, sent as FCGI_DATA: text, @FILE, or -' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l fpm-ping -d 'php-fpm ping: SCRIPT_NAME and SCRIPT_FILENAME set to PATH, expects "pong"' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l fpm-status -d 'php-fpm status page (pm.status_path, default /status), asked with ?json: pool, queue, workers, max children reached, slow requests' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l expect-status -d 'Acceptable CGI status: 200, or a range such as 200-399' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l expect-body -d 'Regular expression the response body must match' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l max-body -d 'Keep at most this much of the body (the rest is only counted): 1MiB, 64K, 4096' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l requests -d 'Load mode: send this many requests (each on a connection of its own)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l concurrency -d 'Load mode: this many requests at once (default 1; alone, 100 requests per connection)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l duration -d 'Load mode: send requests for this long (with --requests, whichever ends first)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l warning -d 'WARNING when the probe\'s total time in seconds is in this alert range (monitoring-plugin syntax: 0.5, 0.2:1, ~:1, @1:2)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l critical -d 'CRITICAL when the probe\'s total time in seconds is in this alert range' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l suexec -d 'Check the script against suEXEC\'s rules too (owner and group those of --user, nothing writable by group or others, no setuid)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s v -l verbose -d 'With --fpm-status, ask for every worker too (?json&full)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s V -l version -d 'Print version'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'

@@ -2,7 +2,7 @@
 //! before any web server is involved, and what its run said. Facts in (the
 //! script's start, owners and modes), findings out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::path_access::bits_for;
 use crate::core::finding::Finding;
@@ -244,6 +244,114 @@ pub fn preflight(
     findings
 }
 
+/// What suEXEC was built with or configured for, when it could be read
+/// (`suexec -V`, Debian's /etc/apache2/suexec/www-data).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SuexecBuild {
+    pub docroot: Option<PathBuf>,
+    pub uid_min: Option<u32>,
+    pub gid_min: Option<u32>,
+}
+
+impl SuexecBuild {
+    /// Reads `suexec -V`'s ` -D AP_DOC_ROOT="/var/www"` lines.
+    pub fn parse(text: &str) -> SuexecBuild {
+        let mut build = SuexecBuild::default();
+        for line in text.lines() {
+            let Some((name, value)) = line.trim().trim_start_matches("-D ").split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"');
+            match name.trim() {
+                "AP_DOC_ROOT" => build.docroot = Some(PathBuf::from(value)),
+                "AP_UID_MIN" => build.uid_min = value.parse().ok(),
+                "AP_GID_MIN" => build.gid_min = value.parse().ok(),
+                _ => {}
+            }
+        }
+        build
+    }
+}
+
+/// The rules suEXEC checks before it runs `script` as `uid`:`gid` (apache's
+/// support/suexec.c), each broken one a finding quoting what suexec.log says.
+pub fn suexec_rules(
+    script: &Path,
+    (uid, gid): (u32, u32),
+    build: &SuexecBuild,
+    paths: &dyn PathFacts,
+) -> Vec<Finding> {
+    let subject = script.display().to_string();
+    let who = format!("{}:{}", user_name(uid), group_name(gid));
+    let mut broken = Vec::new();
+    if let Some(min) = build.uid_min.filter(|&m| uid < m) {
+        broken.push(format!(
+            "the user's uid {uid} is below AP_UID_MIN {min}: suexec.log says \"cannot run as \
+             forbidden uid\""
+        ));
+    }
+    if let Some(min) = build.gid_min.filter(|&m| gid < m) {
+        broken.push(format!(
+            "the group's gid {gid} is below AP_GID_MIN {min}: suexec.log says \"cannot run as \
+             forbidden gid\""
+        ));
+    }
+    if let Some(root) = &build.docroot {
+        if !script.starts_with(root) {
+            broken.push(format!(
+                "it is not under suEXEC's document root {}: suexec.log says \"command not in \
+                 docroot\"",
+                root.display()
+            ));
+        }
+    }
+    let dir = script.parent().unwrap_or(Path::new("/"));
+    for (what, path) in [("directory", dir), ("script", script)] {
+        let Ok(owner) = paths.owner(path) else {
+            continue;
+        };
+        if (owner.uid, owner.gid) != (uid, gid) {
+            broken.push(format!(
+                "the {what} {} belongs to {}:{}, not to {who}: suexec.log says \"target uid/gid \
+                 mismatch with directory or program\"",
+                path.display(),
+                user_name(owner.uid),
+                group_name(owner.gid)
+            ));
+        }
+        if owner.mode & 0o022 != 0 {
+            broken.push(format!(
+                "the {what} {} is {}: suexec.log says \"{} is writable by others\"",
+                path.display(),
+                mode_string(if what == "script" { '-' } else { 'd' }, owner.mode),
+                if what == "script" {
+                    "file"
+                } else {
+                    "directory"
+                }
+            ));
+        }
+        if what == "script" && owner.mode & 0o6000 != 0 {
+            broken.push(format!(
+                "the script is {}: suexec.log says \"file is either setuid or setgid\"",
+                mode_string('-', owner.mode)
+            ));
+        }
+    }
+    broken
+        .into_iter()
+        .map(|why| {
+            Finding::new(&codes::SPAWN_SUEXEC, &subject, why).with_fix(format!(
+                "chown {who} {} {}; chmod 755 {} {}",
+                dir.display(),
+                script.display(),
+                dir.display(),
+                script.display()
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +377,79 @@ mod tests {
                 crlf: false
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod suexec_tests {
+    use super::*;
+    use crate::sources::paths::{FileKind, Owner};
+    use std::collections::HashMap;
+
+    struct Fake(HashMap<PathBuf, Owner>);
+
+    impl PathFacts for Fake {
+        fn owner(&self, path: &Path) -> std::io::Result<Owner> {
+            self.0
+                .get(path)
+                .cloned()
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+        }
+        fn kind(&self, _: &Path) -> std::io::Result<FileKind> {
+            Ok(FileKind::RegularFile)
+        }
+        fn first_missing(&self, _: &Path) -> Option<PathBuf> {
+            None
+        }
+        fn has_acl(&self, _: &Path) -> bool {
+            false
+        }
+        fn file_id(&self, _: &Path) -> Option<(u64, u64)> {
+            None
+        }
+    }
+
+    fn facts(dir: (u32, u32, u32), file: (u32, u32, u32)) -> Fake {
+        let owner = |(uid, gid, mode)| Owner { uid, gid, mode };
+        Fake(HashMap::from([
+            (PathBuf::from("/var/www/alice"), owner(dir)),
+            (PathBuf::from("/var/www/alice/app.fcgi"), owner(file)),
+        ]))
+    }
+
+    #[test]
+    fn suexec_build_lines_are_read() {
+        let build = SuexecBuild::parse(
+            " -D AP_DOC_ROOT=\"/var/www\"\n -D AP_GID_MIN=100\n -D AP_HTTPD_USER=\"www-data\"\n \
+             -D AP_UID_MIN=100\n",
+        );
+        assert_eq!(build.docroot.as_deref(), Some(Path::new("/var/www")));
+        assert_eq!((build.uid_min, build.gid_min), (Some(100), Some(100)));
+    }
+
+    #[test]
+    fn each_suexec_rule_broken_is_told() {
+        let script = Path::new("/var/www/alice/app.fcgi");
+        let build = SuexecBuild {
+            docroot: Some("/var/www".into()),
+            uid_min: Some(100),
+            gid_min: Some(100),
+        };
+        let good = facts((1001, 1001, 0o40755), (1001, 1001, 0o100755));
+        assert!(suexec_rules(script, (1001, 1001), &build, &good).is_empty());
+        let owned_by_root = facts((1001, 1001, 0o40755), (0, 0, 0o100755));
+        let found = suexec_rules(script, (1001, 1001), &build, &owned_by_root);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("mismatch"), "{found:?}");
+        let group_writable = facts((1001, 1001, 0o40775), (1001, 1001, 0o104775));
+        let found = suexec_rules(script, (1001, 1001), &build, &group_writable);
+        let details: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(found.len(), 3, "{details:?}");
+        assert!(details[0].contains("directory is writable"), "{details:?}");
+        assert!(details[1].contains("file is writable"), "{details:?}");
+        assert!(details[2].contains("setuid"), "{details:?}");
+        let outside = suexec_rules(Path::new("/srv/app.fcgi"), (33, 33), &build, &good);
+        assert!(outside.iter().any(|f| f.message.contains("forbidden uid")));
+        assert!(outside.iter().any(|f| f.message.contains("not in docroot")));
     }
 }

@@ -118,7 +118,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails.
     #[command(after_help = SPAWN_EXAMPLES)]
-    Spawn(SpawnArgs),
+    Spawn(Box<SpawnArgs>),
 }
 
 const SPAWN_EXAMPLES: &str = "\
@@ -126,11 +126,14 @@ Examples:
   fcgi-doctor spawn /srv/app/app.fcgi
   fcgi-doctor spawn /srv/app/app.fcgi --user www-data --env APP_ENV=production --uri /health
   fcgi-doctor spawn /usr/bin/php-cgi --script-filename /srv/www/index.php
+  fcgi-doctor spawn /srv/app/app.fcgi --requests 200 --concurrency 8
+  fcgi-doctor spawn /srv/app/server.py --external 127.0.0.1:9001
 
 The application gets a listening unix socket as file descriptor 0
 (FCGI_LISTENSOCK_FILENO), the web server's PATH and nothing else of your
 environment, runs in its own directory as --user (as root: the web user by
-default), and its whole process group is stopped at the end.";
+default), and its whole process group is stopped at the end. Every request,
+expectation, threshold and load option of `probe` applies to its socket.";
 
 #[derive(Debug, Args)]
 pub struct SpawnArgs {
@@ -154,29 +157,18 @@ pub struct SpawnArgs {
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
 
-    /// Deadline for its answer to the probe, start-up included.
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
-    pub timeout: String,
+    /// The application binds this address itself (host:port or a unix socket
+    /// path) instead of taking a socket as fd 0: wait for it to listen there.
+    #[arg(long, value_name = "ADDRESS")]
+    pub external: Option<OsString>,
 
-    /// REQUEST_URI to request; SCRIPT_NAME and QUERY_STRING are taken from it.
-    #[arg(long, value_name = "URI")]
-    pub uri: Option<String>,
+    /// Check the script against suEXEC's rules too (owner and group those of
+    /// --user, nothing writable by group or others, no setuid).
+    #[arg(long)]
+    pub suexec: bool,
 
-    /// SCRIPT_FILENAME to request (for php-cgi and other interpreters).
-    #[arg(long, value_name = "PATH")]
-    pub script_filename: Option<String>,
-
-    /// Extra or overriding FastCGI parameter, repeatable.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-
-    /// Acceptable CGI status: 200, or a range such as 200-399.
-    #[arg(long, value_name = "STATUS|FROM-TO")]
-    pub expect_status: Option<String>,
-
-    /// Regular expression the response body must match.
-    #[arg(long, value_name = "REGEX")]
-    pub expect_body: Option<String>,
+    #[command(flatten)]
+    pub probe: ProbeOptions,
 }
 
 const EXPLAIN_EXAMPLES: &str = "\
@@ -295,6 +287,28 @@ pub struct ProbeArgs {
     #[arg(value_name = "TARGET")]
     pub target: OsString,
 
+    #[command(flatten)]
+    pub request: ProbeOptions,
+
+    /// Skip the FCGI_GET_VALUES management request.
+    #[arg(long)]
+    pub no_get_values: bool,
+
+    /// Probe as this user, as the web server would connect (needs root).
+    /// Without it, a root probe of a unix socket also connects as the
+    /// detected web user, since root connects where the web server may not.
+    #[arg(
+        long,
+        value_name = "USER",
+        conflicts_with_all = ["requests", "concurrency", "duration"]
+    )]
+    pub as_user: Option<String>,
+}
+
+// The request, the expectations, the deadlines and the load mode: shared by
+// `probe` and `spawn`. (A doc comment here would become their description.)
+#[derive(Debug, Args)]
+pub struct ProbeOptions {
     /// Deadline for establishing the connection (500ms, 2s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "2s")]
     pub connect_timeout: String,
@@ -370,16 +384,16 @@ pub struct ProbeArgs {
     pub max_body: String,
 
     /// Load mode: send this many requests (each on a connection of its own).
-    #[arg(long, value_name = "N", conflicts_with_all = ["as_user", "fpm_status", "warning", "critical"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["fpm_status", "warning", "critical"])]
     pub requests: Option<u64>,
 
     /// Load mode: this many requests at once (default 1; alone, 100 requests per
     /// connection).
-    #[arg(long, value_name = "C", conflicts_with_all = ["as_user", "fpm_status", "warning", "critical"])]
+    #[arg(long, value_name = "C", conflicts_with_all = ["fpm_status", "warning", "critical"])]
     pub concurrency: Option<usize>,
 
     /// Load mode: send requests for this long (with --requests, whichever ends first).
-    #[arg(long, value_name = "DURATION", conflicts_with_all = ["as_user", "fpm_status", "warning", "critical"])]
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["fpm_status", "warning", "critical"])]
     pub duration: Option<String>,
 
     /// WARNING when the probe's total time in seconds is in this alert range
@@ -390,16 +404,6 @@ pub struct ProbeArgs {
     /// CRITICAL when the probe's total time in seconds is in this alert range.
     #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub critical: Option<String>,
-
-    /// Skip the FCGI_GET_VALUES management request.
-    #[arg(long)]
-    pub no_get_values: bool,
-
-    /// Probe as this user, as the web server would connect (needs root).
-    /// Without it, a root probe of a unix socket also connects as the
-    /// detected web user, since root connects where the web server may not.
-    #[arg(long, value_name = "USER")]
-    pub as_user: Option<String>,
 }
 
 #[derive(Debug, Args)]

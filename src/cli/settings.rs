@@ -7,7 +7,9 @@ use std::io::Read;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use super::{ColorChoice, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, PsArgs, SocketArgs};
+use super::{
+    ColorChoice, GlobalArgs, LogsArgs, MinSeverity, ProbeArgs, ProbeOptions, PsArgs, SocketArgs,
+};
 use crate::checks::response::BodyMatch;
 use crate::checks::thresholds::Range;
 use crate::commands::logs::LogsSettings;
@@ -67,6 +69,17 @@ const MAX_REQUEST_BODY: u64 = 64 * 1024 * 1024;
 /// Validates `probe` arguments.
 pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
     let target = Target::parse(&args.target).map_err(|e| usage(e.0))?;
+    let mut settings = probe_options(&args.request, target)?;
+    settings.as_user = args.as_user.as_deref().map(as_user).transpose()?;
+    // php-fpm's scoreboard counts a worker as active for up to a second
+    // after a connection that carried FCGI_GET_VALUES (PHP 8.2.31): the
+    // status page would count the probe's own question. It says more anyway.
+    settings.get_values = !args.no_get_values && args.request.fpm_status.is_none();
+    Ok(settings)
+}
+
+/// Validates the options `probe` and `spawn` share, for `target`.
+fn probe_options(args: &ProbeOptions, target: Target) -> Result<ProbeSettings> {
     let connect_timeout = parse_duration("--connect-timeout", &args.connect_timeout)?;
     let timeout = parse_duration("--timeout", &args.timeout)?;
     let mut expect_status = args
@@ -135,7 +148,6 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
         params: args.params.clone(),
         body,
     })?;
-    let as_user = args.as_user.as_deref().map(as_user).transpose()?;
     let range = |flag: &str, text: &Option<String>| {
         text.as_deref()
             .map(|t| Range::parse(t).map_err(|e| usage(format!("{flag}: {e}"))))
@@ -156,11 +168,8 @@ pub fn probe(args: &ProbeArgs) -> Result<ProbeSettings> {
         expect_status,
         expect_body,
         max_body,
-        // php-fpm's scoreboard counts a worker as active for up to a second
-        // after a connection that carried FCGI_GET_VALUES (PHP 8.2.31): the
-        // status page would count the probe's own question. It says more anyway.
-        get_values: !args.no_get_values && args.fpm_status.is_none(),
-        as_user,
+        get_values: false,
+        as_user: None,
     })
 }
 
@@ -188,7 +197,7 @@ pub fn web_user(name: Option<&str>) -> Result<Option<WebUser>> {
 
 /// The load mode, when `--requests`, `--concurrency` or `--duration` asks
 /// for more than one request.
-fn load_settings(args: &ProbeArgs) -> Result<Option<LoadSettings>> {
+fn load_settings(args: &ProbeOptions) -> Result<Option<LoadSettings>> {
     use std::io::IsTerminal;
     let duration = args
         .duration
@@ -385,35 +394,18 @@ pub fn parse_status_range(text: &str) -> Result<RangeInclusive<u16>> {
 /// (as root, the web user unless given), and the environment.
 pub fn spawn(args: &super::SpawnArgs, host: &crate::sources::host::Host) -> Result<SpawnSettings> {
     let script = std::path::absolute(&args.script).unwrap_or_else(|_| args.script.clone());
-    let probe_args = ProbeArgs {
-        target: script.clone().into_os_string(),
-        connect_timeout: "2s".into(),
-        timeout: args.timeout.clone(),
-        script_filename: args.script_filename.clone(),
-        uri: args.uri.clone(),
-        method: "GET".into(),
-        params: args.params.clone(),
-        body: None,
-        role: super::Role::Responder,
-        data: None,
-        fpm_ping: None,
-        fpm_status: None,
-        verbose: false,
-        expect_status: args.expect_status.clone(),
-        expect_body: args.expect_body.clone(),
-        max_body: "1MiB".into(),
-        requests: None,
-        concurrency: None,
-        duration: None,
-        warning: None,
-        critical: None,
-        // The application is new: no management record before its first request.
-        no_get_values: true,
-        as_user: None,
-    };
-    let mut probe = probe(&probe_args)?;
-    // The socket is spawn's own, in a private directory: not the web user's.
-    probe.check_web_user = false;
+    let external = args
+        .external
+        .as_deref()
+        .map(|a| Target::parse(a).map_err(|e| usage(format!("--external: {}", e.0))))
+        .transpose()?;
+    // The target is set by `spawn` once its socket exists; the script's path
+    // stands in. The application is new: no management record before its
+    // first request (a slow start would spend GET_VALUES' budget).
+    let mut probe = probe_options(&args.probe, Target::Unix(script.clone()))?;
+    // spawn's own socket is in a private directory: not the web user's to
+    // reach. An address the application binds itself is.
+    probe.check_web_user = matches!(external, Some(Target::Unix(_)));
     let root = nix::unistd::geteuid().is_root();
     let user = match (&args.user, root) {
         (Some(name), true) => {
@@ -444,6 +436,8 @@ pub fn spawn(args: &super::SpawnArgs, host: &crate::sources::host::Host) -> Resu
         args: args.args.clone(),
         user,
         env,
+        external,
+        suexec: args.suexec,
         probe,
     })
 }

@@ -38,6 +38,10 @@ pub struct SpawnSettings {
     /// Who runs it; None: ourselves.
     pub user: Option<WebUser>,
     pub env: Vec<(String, String)>,
+    /// `--external`: the address the application binds itself.
+    pub external: Option<Target>,
+    /// `--suexec`: check suEXEC's rules too.
+    pub suexec: bool,
     /// The probe, whose target is set to the private socket.
     pub probe: ProbeSettings,
 }
@@ -56,6 +60,12 @@ pub struct SpawnReport {
     pub stderr_last_lines: Vec<String>,
     /// Whether it wrote HTTP headers to its standard output (a CGI program).
     pub wrote_headers: bool,
+    /// Where it was probed: its private socket (fd 0), or the `--external`
+    /// address it binds itself.
+    pub listen: Option<String>,
+    /// Milliseconds from the start until the `--external` address accepted a
+    /// connection (null with fd 0, or when it never did).
+    pub listening_after_ms: Option<f64>,
     /// The probe of its socket.
     pub probe: Option<Box<ProbeReport>>,
 }
@@ -64,9 +74,8 @@ pub struct SpawnReport {
 static GROUP: AtomicI32 = AtomicI32::new(0);
 
 /// SIGINT or SIGTERM during a run: the application's whole group goes first,
-/// then fcgi-doctor ends by the same signal (the private directory is removed
-/// by the kernel's cleanup of nothing: it holds only a socket file, removed
-/// here too with async-signal-safe calls).
+/// then its socket file and private directory, then fcgi-doctor ends by the
+/// same signal. Only async-signal-safe calls.
 extern "C" fn on_signal(sig: i32) {
     let group = GROUP.load(Ordering::SeqCst);
     if group > 0 {
@@ -100,6 +109,8 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         ended: None,
         stderr_last_lines: Vec::new(),
         wrote_headers: false,
+        listen: None,
+        listening_after_ms: None,
         probe: None,
     });
     let subject = settings.script.display().to_string();
@@ -132,34 +143,62 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         host.paths(),
         |p| std::fs::metadata(p).is_ok_and(|m| m.is_file()),
     );
-    let stop = found.iter().any(|f| f.severity == Severity::Critical);
     out.findings.extend(found);
-    if stop {
+    let helper = suexec_helper();
+    if settings.suexec {
+        let build = helper.as_deref().map(suexec_build).unwrap_or_default();
+        out.findings.extend(preflight::suexec_rules(
+            &settings.script,
+            (creds.uid, creds.gid),
+            &build,
+            host.paths(),
+        ));
+    } else if let Some(path) = &helper {
+        out.notes.push(format!(
+            "suEXEC is installed ({}): if the vhost has SuexecUserGroup, --suexec checks \
+             its rules too",
+            path.display()
+        ));
+    }
+    if out
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Critical)
+    {
         return Ok(out);
     }
+    if let Some(address) = &settings.external {
+        if let Some(peer) = listening(address, Duration::from_millis(500)) {
+            out.findings.push(Finding::new(
+                &codes::SPAWN_ADDRESS_TAKEN,
+                address.to_string(),
+                format!(
+                    "{peer} accepted a connection before the application was started: its own \
+                     bind would fail with 'Address already in use'"
+                ),
+            ));
+            return Ok(out);
+        }
+    }
 
-    // 2. The private directory and the listening socket.
-    let base = std::env::var_os("TMPDIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    let dir = nix::unistd::mkdtemp(&base.join("fcgi-doctor-spawn.XXXXXX")).map_err(|e| {
-        Error::usage(format!(
-            "cannot make a private directory in {}: {e}",
-            base.display()
-        ))
-    })?;
-    let sock = dir.join("app.sock");
-    let cleanup = Cleanup {
-        dir: dir.clone(),
-        sock: sock.clone(),
+    // 2. The private directory and the listening socket (fd 0), or nothing on
+    // fd 0 for an application that binds its own address.
+    // The parent keeps no copy of the listener once the child has it: a dead
+    // application's socket must refuse connections at once.
+    let (private, fd0) = match settings.external {
+        None => {
+            let (private, listener) = Private::make()?;
+            (Some(private), OwnedFd::from(listener))
+        }
+        Some(_) => (
+            None,
+            OwnedFd::from(std::fs::File::open("/dev/null").map_err(|e| {
+                Error::usage(format!(
+                    "cannot open /dev/null for the application's fd 0: {e}"
+                ))
+            })?),
+        ),
     };
-    let listener = std::os::unix::net::UnixListener::bind(&sock)
-        .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", sock.display())))?;
-    let _ = PRIVATE.set((
-        CString::new(sock.as_os_str().as_bytes()).unwrap_or_default(),
-        CString::new(dir.as_os_str().as_bytes()).unwrap_or_default(),
-    ));
 
     // 3. Everything the child needs, made before the fork.
     let program = cstring(settings.script.as_os_str().as_bytes())?;
@@ -197,9 +236,12 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
             ForkResult::Child => unsafe {
                 use nix::libc;
                 libc::setpgid(0, 0);
-                libc::dup2(listener.as_raw_fd(), 0);
+                libc::dup2(fd0.as_raw_fd(), 0);
                 libc::dup2(out_w.as_raw_fd(), 1);
                 libc::dup2(err_w.as_raw_fd(), 2);
+                // Nothing of fcgi-doctor's beyond fd 0, 1 and 2 reaches the
+                // application, whatever a library opened without O_CLOEXEC.
+                close_from(3);
                 if let Some(id) = &identity {
                     if as_user::switch_to(id, &groups).is_err() {
                         libc::write(
@@ -229,7 +271,8 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
             },
             ForkResult::Parent { child } => child,
         };
-    drop((err_w, out_w, listener));
+    drop((err_w, out_w, fd0));
+    let started = Instant::now();
     GROUP.store(child.as_raw(), Ordering::SeqCst);
     // SAFETY: the handler only makes async-signal-safe calls.
     unsafe {
@@ -242,12 +285,40 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
     // 4. Probe it while it lives; the probe's own deadline bounds the wait.
     let stderr = Drain::start(err_r);
     let stdout = Drain::start(out_r);
-    settings.probe.target = Target::Unix(sock.clone());
     settings.probe.as_user = None;
-    let probed = probe::run(&settings.probe, host)?;
+    let mut never_listened = false;
+    match (&settings.external, &private) {
+        (Some(address), _) => {
+            settings.probe.target = address.clone();
+            let deadline = started + settings.probe.timeout;
+            never_listened = true;
+            while Instant::now() < deadline {
+                if !matches!(
+                    waitpid(child, Some(WaitPidFlag::WNOHANG)),
+                    Ok(WaitStatus::StillAlive)
+                ) {
+                    break;
+                }
+                if listening(address, Duration::from_millis(200)).is_some() {
+                    out.data.listening_after_ms = Some(probe::ms(started.elapsed()));
+                    never_listened = false;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        (None, Some(p)) => settings.probe.target = Target::Unix(p.sock.clone()),
+        (None, None) => unreachable!("a private socket is made unless --external"),
+    }
+    out.data.listen = Some(settings.probe.target.to_string());
+    let probed = if never_listened {
+        None
+    } else {
+        Some(probe::run(&settings.probe, host)?)
+    };
     // An application that dies closes its socket a moment before it can be
     // reaped: when the probe got no answer, give it half a second to end.
-    let answered = probed.data.response.is_some();
+    let answered = probed.as_ref().is_some_and(|p| p.data.response.is_some());
     let grace = Instant::now() + Duration::from_millis(if answered { 0 } else { 500 });
     let ended = loop {
         match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
@@ -268,7 +339,7 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
     }
     let stderr = stderr.finish();
     let stdout = stdout.finish();
-    drop(cleanup);
+    drop(private);
 
     // 6. What happened.
     let exec_failed = stderr
@@ -296,7 +367,19 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
             format!("exec failed: {}", nix::errno::Errno::from_raw(errno).desc()),
         ));
     } else if answered {
-        out.findings.extend(probed.findings.iter().cloned());
+        let probed = probed.as_ref().expect("answered");
+        // The private socket is gone after the run: the application is the subject.
+        let private = settings
+            .external
+            .is_none()
+            .then(|| settings.probe.target.to_string());
+        out.findings
+            .extend(probed.findings.iter().cloned().map(|mut f| {
+                if Some(&f.subject) == private.as_ref() {
+                    f.subject = subject.clone();
+                }
+                f
+            }));
     } else if headers {
         out.findings.push(Finding::new(
             &codes::SPAWN_PLAIN_CGI,
@@ -317,6 +400,15 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
             &subject,
             format!("it ended ({how}) before it answered; the last line it wrote: {last}"),
         ));
+    } else if let (true, Some(address)) = (never_listened, &settings.external) {
+        out.findings.push(Finding::new(
+            &codes::SPAWN_NEVER_LISTENED,
+            &subject,
+            format!(
+                "it kept running for {:.1} s and nothing accepted connections at {address}",
+                settings.probe.timeout.as_secs_f64()
+            ),
+        ));
     } else {
         out.findings.push(Finding::new(
             &codes::SPAWN_SILENT,
@@ -328,22 +420,129 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
             ),
         ));
     }
-    out.notes.extend(probed.notes.iter().cloned());
-    out.data.probe = Some(Box::new(probed.data));
+    if let Some(probed) = probed {
+        out.notes.extend(probed.notes.iter().cloned());
+        out.data.probe = Some(Box::new(probed.data));
+    }
     Ok(out)
 }
 
-/// Removes the socket and the private directory when dropped.
-struct Cleanup {
+/// The private directory and the listening socket given as fd 0; both are
+/// removed when dropped.
+struct Private {
     dir: PathBuf,
     sock: PathBuf,
 }
 
-impl Drop for Cleanup {
+impl Private {
+    /// A directory only fcgi-doctor may enter, under $TMPDIR or /tmp, with a
+    /// listening socket in it (group and others may connect: the application
+    /// may run as another user, and the directory guards it).
+    fn make() -> Result<(Private, std::os::unix::net::UnixListener)> {
+        let base = std::env::var_os("TMPDIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        let dir = nix::unistd::mkdtemp(&base.join("fcgi-doctor-spawn.XXXXXX")).map_err(|e| {
+            Error::usage(format!(
+                "cannot make a private directory in {}: {e}",
+                base.display()
+            ))
+        })?;
+        let sock = dir.join("app.sock");
+        let listener = match std::os::unix::net::UnixListener::bind(&sock) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                return Err(Error::usage(format!(
+                    "cannot listen on {}: {e}",
+                    sock.display()
+                )));
+            }
+        };
+        let _ = PRIVATE.set((
+            CString::new(sock.as_os_str().as_bytes()).unwrap_or_default(),
+            CString::new(dir.as_os_str().as_bytes()).unwrap_or_default(),
+        ));
+        Ok((Private { dir, sock }, listener))
+    }
+}
+
+impl Drop for Private {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.sock);
         let _ = std::fs::remove_dir(&self.dir);
     }
+}
+
+/// Whether something accepts connections at `address` now: the address that
+/// answered, or None.
+fn listening(address: &Target, wait: Duration) -> Option<String> {
+    crate::net::connect::connect(address, wait, Instant::now() + wait, None)
+        .ok()
+        .map(|c| c.peer)
+}
+
+/// Closes every descriptor from `first` up, in a forked child before exec:
+/// close_range(2) (Linux 5.9), or one close(2) each up to the limit.
+///
+/// # Safety
+/// Only system calls: async-signal-safe.
+unsafe fn close_from(first: i32) {
+    use nix::libc;
+    if libc::syscall(
+        libc::SYS_close_range,
+        first as libc::c_uint,
+        libc::c_uint::MAX,
+        0,
+    ) == 0
+    {
+        return;
+    }
+    let limit = match libc::sysconf(libc::_SC_OPEN_MAX) {
+        n if n > 0 => n.min(1 << 16) as i32,
+        _ => 1024,
+    };
+    for fd in first..limit {
+        libc::close(fd);
+    }
+}
+
+/// Where Debian and RHEL put Apache's suEXEC helper, when it is installed
+/// setuid root (as it must be to work).
+fn suexec_helper() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    ["/usr/lib/apache2/suexec", "/usr/sbin/suexec"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| {
+            std::fs::metadata(p)
+                .is_ok_and(|m| m.is_file() && m.uid() == 0 && m.mode() & 0o4000 != 0)
+        })
+}
+
+/// What the helper was built with (`suexec -V`, which answers only root and
+/// the web server's user), and the document root of Debian's suexec-custom
+/// (/etc/apache2/suexec/www-data's first line) when that file exists.
+fn suexec_build(helper: &Path) -> preflight::SuexecBuild {
+    let text = std::process::Command::new(helper)
+        .arg("-V")
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map(|o| {
+            let mut t = String::from_utf8_lossy(&o.stderr).into_owned();
+            t.push_str(&String::from_utf8_lossy(&o.stdout));
+            t
+        })
+        .unwrap_or_default();
+    let mut build = preflight::SuexecBuild::parse(&text);
+    if let Ok(custom) = std::fs::read_to_string("/etc/apache2/suexec/www-data") {
+        if let Some(root) = custom.lines().next().filter(|l| l.starts_with('/')) {
+            build.docroot = Some(PathBuf::from(root.trim()));
+        }
+    }
+    build
 }
 
 /// SIGTERM to the whole group, SIGKILL to what is left after 200 ms, and the

@@ -117,59 +117,7 @@ pub fn write(out: &mut dyn Write, reports: &[&Report], perf: &[Perf]) -> io::Res
 pub fn perf(report: &Report) -> Vec<Perf> {
     let mut perf = Vec::new();
     match &report.data {
-        Data::Probe(p) => {
-            let t = &p.timings_ms;
-            let mut total = Perf::new("time", t.total / 1000.0, "s");
-            total.warn = p.thresholds.warning.clone();
-            total.crit = p.thresholds.critical.clone();
-            perf.push(total);
-            for (label, ms) in [
-                ("connect", t.connect),
-                ("get_values", t.get_values),
-                ("first_byte", t.first_byte),
-            ] {
-                if let Some(ms) = ms {
-                    perf.push(Perf::new(label, ms / 1000.0, "s"));
-                }
-            }
-            if let Some(r) = &p.response {
-                if let Some(status) = r.status {
-                    perf.push(Perf::new("status", f64::from(status), ""));
-                }
-                perf.push(Perf::new("size", r.body_bytes as f64, "B"));
-            }
-            if let Some(load) = &p.load {
-                let l = &load.latency_ms;
-                perf.push(Perf::new(
-                    "requests_per_second",
-                    load.requests_per_second,
-                    "",
-                ));
-                for (label, ms) in [
-                    ("p50", l.p50),
-                    ("p90", l.p90),
-                    ("p99", l.p99),
-                    ("max", l.max),
-                ] {
-                    perf.push(Perf::new(label, ms / 1000.0, "s"));
-                }
-                perf.push(Perf::new("failed", load.failed as f64, ""));
-                perf.push(Perf::new("requests", load.requests as f64, ""));
-            }
-            if let Some(st) = &p.fpm_status {
-                for (label, n, uom) in [
-                    ("listen_queue", st.listen_queue, ""),
-                    ("idle_processes", st.idle_processes, ""),
-                    ("active_processes", st.active_processes, ""),
-                    ("total_processes", st.total_processes, ""),
-                    ("max_children_reached", st.max_children_reached, "c"),
-                    ("slow_requests", st.slow_requests, "c"),
-                    ("accepted_conn", st.accepted_conn, "c"),
-                ] {
-                    perf.push(Perf::new(label, n as f64, uom));
-                }
-            }
-        }
+        Data::Probe(p) => probe_perf(p, &mut perf),
         Data::Logs(s) => {
             for severity in [Severity::Critical, Severity::Warning] {
                 let n: u64 = s
@@ -204,13 +152,71 @@ pub fn perf(report: &Report) -> Vec<Perf> {
             }
         }
         Data::Spawn(s) => {
+            if let Some(ms) = s.listening_after_ms {
+                perf.push(Perf::new("listening_after", ms / 1000.0, "s"));
+            }
             if let Some(p) = &s.probe {
-                perf.push(Perf::new("time", p.timings_ms.total / 1000.0, "s"));
+                probe_perf(p, &mut perf);
             }
         }
         Data::Explain(_) | Data::Fragment(_) => {}
     }
     perf
+}
+
+/// A probe's timings, answer and load numbers (for `probe` and `spawn`).
+fn probe_perf(p: &crate::commands::probe::ProbeReport, perf: &mut Vec<Perf>) {
+    let t = &p.timings_ms;
+    let mut total = Perf::new("time", t.total / 1000.0, "s");
+    total.warn = p.thresholds.warning.clone();
+    total.crit = p.thresholds.critical.clone();
+    perf.push(total);
+    for (label, ms) in [
+        ("connect", t.connect),
+        ("get_values", t.get_values),
+        ("first_byte", t.first_byte),
+    ] {
+        if let Some(ms) = ms {
+            perf.push(Perf::new(label, ms / 1000.0, "s"));
+        }
+    }
+    if let Some(r) = &p.response {
+        if let Some(status) = r.status {
+            perf.push(Perf::new("status", f64::from(status), ""));
+        }
+        perf.push(Perf::new("size", r.body_bytes as f64, "B"));
+    }
+    if let Some(load) = &p.load {
+        let l = &load.latency_ms;
+        perf.push(Perf::new(
+            "requests_per_second",
+            load.requests_per_second,
+            "",
+        ));
+        for (label, ms) in [
+            ("p50", l.p50),
+            ("p90", l.p90),
+            ("p99", l.p99),
+            ("max", l.max),
+        ] {
+            perf.push(Perf::new(label, ms / 1000.0, "s"));
+        }
+        perf.push(Perf::new("failed", load.failed as f64, ""));
+        perf.push(Perf::new("requests", load.requests as f64, ""));
+    }
+    if let Some(st) = &p.fpm_status {
+        for (label, n, uom) in [
+            ("listen_queue", st.listen_queue, ""),
+            ("idle_processes", st.idle_processes, ""),
+            ("active_processes", st.active_processes, ""),
+            ("total_processes", st.total_processes, ""),
+            ("max_children_reached", st.max_children_reached, "c"),
+            ("slow_requests", st.slow_requests, "c"),
+            ("accepted_conn", st.accepted_conn, "c"),
+        ] {
+            perf.push(Perf::new(label, n as f64, uom));
+        }
+    }
 }
 
 /// What an OK run says of itself.
@@ -247,7 +253,16 @@ fn ok_text(report: &Report) -> String {
         }
         Data::Socket(s) => format!("{} sockets checked", s.targets.len()),
         Data::Ps(p) => format!("{} FastCGI processes", p.summary.total),
-        Data::Spawn(s) => format!("{} started as {} and answered", s.script, s.user),
+        Data::Spawn(s) => {
+            let answered = match s.probe.as_ref().and_then(|p| p.load.as_ref()) {
+                Some(load) => format!(
+                    "served {} requests/s, {} at once",
+                    load.requests_per_second, load.concurrency
+                ),
+                None => "answered".into(),
+            };
+            format!("{} started as {} and {answered}", s.script, s.user)
+        }
         Data::Explain(_) | Data::Fragment(_) => "explained".into(),
     }
 }

@@ -143,6 +143,21 @@ impl Metrics {
                     base(),
                     f64::from(u8::from(s.started)),
                 );
+                self.gauge(
+                    "fcgi_doctor_spawn_exited",
+                    "1 when the application ended by itself before the run was over, else 0.",
+                    base(),
+                    f64::from(u8::from(s.ended.is_some())),
+                );
+                if let Some(ms) = s.listening_after_ms {
+                    self.gauge(
+                        "fcgi_doctor_spawn_listening_seconds",
+                        "Time from the start until the application's own address accepted \
+                         a connection (--external).",
+                        base(),
+                        (ms * 1000.0).round() / 1e6,
+                    );
+                }
                 if let Some(p) = &s.probe {
                     self.probe(p, base());
                 }

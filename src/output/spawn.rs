@@ -28,6 +28,13 @@ pub fn render(out: &mut dyn Write, r: &SpawnReport, settings: &OutputSettings) -
         (true, None, _) => "started".to_string(),
     };
     writeln!(out, "{}{}", label("process"), fit(&state))?;
+    if let (Some(listen), Some(ms)) = (&r.listen, r.listening_after_ms) {
+        let text = format!(
+            "{} accepted a connection {ms:.0} ms after the start",
+            sanitize::escape(listen)
+        );
+        writeln!(out, "{}{}", label("listening"), fit(&text))?;
+    }
     for (i, line) in r.stderr_last_lines.iter().take(10).enumerate() {
         let l = if i == 0 { label("stderr") } else { label("") };
         writeln!(out, "{l}{}", fit(line))?;

@@ -51,7 +51,7 @@ fn assert_nagios(run: &Run) -> Vec<(String, f64, String, String, String)> {
 }
 
 /// `promtool check metrics` accepts the output; it prints its lint problems.
-fn assert_promtool(text: &str) {
+pub fn assert_promtool(text: &str) {
     let Ok(promtool) = servers::which("promtool") else {
         crate::util::require(false, "promtool (apt-get install prometheus)");
         return;

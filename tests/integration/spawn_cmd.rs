@@ -270,3 +270,172 @@ fn sigint_and_sigterm_leave_no_process_and_no_directory() {
         );
     }
 }
+
+#[test]
+fn an_application_that_binds_its_own_address_is_waited_for() {
+    let python = need!(servers::python_with_flup(), "python3 with flup");
+    let py = servers::absolute_interpreter(&python).display().to_string();
+    let dir = lab_dir();
+    let port = servers::free_port();
+    // It takes a moment to start, as an application importing its framework does.
+    let path = app(
+        dir.path(),
+        "own.fcgi",
+        &format!(
+            "#!{py}\nimport time\ntime.sleep(0.3)\nfrom flup.server.fcgi import WSGIServer\n\
+             def app(environ, start_response):\n    \
+             start_response('200 OK', [('Content-Type', 'text/plain')])\n    \
+             return [b'bound it myself']\n\
+             WSGIServer(app, bindAddress=('127.0.0.1', {port})).run()\n"
+        ),
+        0o755,
+    );
+    let address = format!("127.0.0.1:{port}");
+    let run = spawn(&path, &["--external", &address]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(json["probe"]["response"]["body_preview"], "bound it myself");
+    assert!(
+        json["listen"].as_str().unwrap().contains(&address),
+        "{json}"
+    );
+    assert!(
+        json["listening_after_ms"].as_f64().unwrap() >= 300.0,
+        "{json}"
+    );
+    nothing_left(&run);
+
+    // Checked at an address it does not bind: alive, never listening there.
+    let elsewhere = format!("127.0.0.1:{}", servers::free_port());
+    let run = spawn(&path, &["--external", &elsewhere]);
+    only_code(&run, "FD1711", 2);
+    nothing_left(&run);
+
+    // An address something else already answers on: the application is not
+    // started, since its bind would fail and the probe would reach the other.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let run = spawn(
+        &path,
+        &["--external", &taken.local_addr().unwrap().to_string()],
+    );
+    only_code(&run, "FD1712", 2);
+    assert_eq!(run.json()["started"], false);
+}
+
+#[test]
+fn an_application_that_serves_one_request_at_a_time_is_told() {
+    let python = need!(servers::python_with_flup(), "python3 with flup");
+    let py = servers::absolute_interpreter(&python).display().to_string();
+    let dir = lab_dir();
+    let app_text = |server: &str| {
+        format!(
+            "#!{py}\nimport time\nfrom flup.server.{server} import WSGIServer\n\
+             def app(environ, start_response):\n    time.sleep(0.02)\n    \
+             start_response('200 OK', [('Content-Type', 'text/plain')])\n    \
+             return [b'ok']\n\
+             WSGIServer(app).run()\n"
+        )
+    };
+    let load = ["--requests", "40", "--concurrency", "4"];
+    let single = app(dir.path(), "single.fcgi", &app_text("fcgi_single"), 0o755);
+    let run = spawn(&single, &load);
+    // One at a time: no more throughput with four at once, and each waits.
+    assert_eq!(run.codes(), ["FD1601", "FD1603"], "{}", run.stdout);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.json()["probe"]["load"]["completed"],
+        40,
+        "{}",
+        run.stdout
+    );
+    nothing_left(&run);
+    let threaded = app(dir.path(), "threaded.fcgi", &app_text("fcgi"), 0o755);
+    let run = spawn(&threaded, &load);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    nothing_left(&run);
+}
+
+#[test]
+fn the_application_gets_no_other_descriptor_and_only_its_user() {
+    let dir = lab_dir();
+    // It reports every descriptor from 3 up that it holds, and who it is, then
+    // ends: fd 9 is left open and inheritable by fcgi-doctor's own parent.
+    let path = app(
+        dir.path(),
+        "fds.fcgi",
+        "#!/usr/bin/python3\nimport os, sys\n\
+         held = [fd for fd in range(3, 256) if os.path.exists('/proc/self/fd/%d' % fd)]\n\
+         sys.stderr.write('held %s uid %d gid %d groups %s\\n' % \
+         (held, os.getuid(), os.getgid(), sorted(os.getgroups())))\n",
+        0o755,
+    );
+    let mut args = vec!["spawn", path.to_str().unwrap(), "--format", "json"];
+    if crate::util::is_root() {
+        args.extend(["--user", "nobody"]);
+    }
+    let run = fcgi_doctor(&args).with_open_fd(9).run();
+    only_code(&run, "FD1707", 2);
+    let last = run.json()["stderr_last_lines"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(last.starts_with("held [] "), "{last}");
+    if crate::util::is_root() {
+        assert!(
+            last.ends_with("uid 65534 gid 65534 groups [65534]"),
+            "{last}"
+        );
+    }
+}
+
+#[test]
+fn suexec_rules_are_checked_when_asked() {
+    if !crate::util::require(crate::util::is_root(), "root (spawn --user)") {
+        return;
+    }
+    let dir = lab_dir();
+    // Owned by root, run as nobody: suEXEC would refuse it.
+    let path = app(dir.path(), "app.fcgi", "#!/bin/sh\nexit 0\n", 0o755);
+    let run = spawn(&path, &["--user", "nobody", "--suexec"]);
+    assert!(
+        run.codes().contains(&"FD1710".to_string()),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(run.json()["started"], false);
+    let message = run.finding("FD1710")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("mismatch"), "{message}");
+}
+
+#[test]
+fn nagios_and_prometheus_speak_for_spawn() {
+    let dir = lab_dir();
+    let path = app(
+        dir.path(),
+        "exits.fcgi",
+        "#!/bin/sh\necho boom >&2\nexit 3\n",
+        0o755,
+    );
+    let run = fcgi_doctor(["spawn", path.to_str().unwrap(), "--format", "nagios"]).run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let first = run.stdout.lines().next().unwrap();
+    assert!(first.starts_with("FCGI CRITICAL - "), "{first}");
+    assert!(first.contains("FD1707"), "{first}");
+    let run = fcgi_doctor(["spawn", path.to_str().unwrap(), "--format", "prometheus"]).run();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("fcgi_doctor_spawn_started 1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("fcgi_doctor_spawn_exited 1"),
+        "{}",
+        run.stdout
+    );
+    crate::monitoring::assert_promtool(&run.stdout);
+}

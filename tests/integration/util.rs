@@ -59,6 +59,7 @@ pub struct Cmd {
     as_nobody: bool,
     /// A fixture configuration root that lives as long as the command.
     host: Option<tempfile::TempDir>,
+    open_fd: Option<i32>,
 }
 
 pub fn fcgi_doctor<I, S>(args: I) -> Cmd
@@ -80,6 +81,7 @@ where
         memory_limit: None,
         as_nobody: false,
         host: None,
+        open_fd: None,
     }
 }
 
@@ -115,6 +117,13 @@ impl Cmd {
         self
     }
 
+    /// Starts it with `fd` open on /dev/null and inheritable, as a careless
+    /// parent would leave one.
+    pub fn with_open_fd(mut self, fd: i32) -> Self {
+        self.open_fd = Some(fd);
+        self
+    }
+
     /// Runs it as the unprivileged user nobody (the caller must be root).
     pub fn run_as_nobody(mut self) -> Self {
         self.as_nobody = true;
@@ -135,6 +144,17 @@ impl Cmd {
                         limit,
                     )
                     .map_err(std::io::Error::from)
+                });
+            }
+        }
+        if let Some(fd) = self.open_fd {
+            unsafe {
+                self.cmd.pre_exec(move || {
+                    let null = nix::libc::open(c"/dev/null".as_ptr(), nix::libc::O_RDONLY);
+                    if null < 0 || nix::libc::dup2(null, fd) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
                 });
             }
         }

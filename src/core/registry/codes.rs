@@ -682,6 +682,38 @@ with a .fcgi name, handled by fcgid-script.",
     fix: "Serve it as CGI (mod_cgi, 'SetHandler cgi-script', or fcgiwrap behind nginx), \
 or rewrite it with a FastCGI library (flup, FCGI.pm, libfcgi).";
 
+    SPAWN_SUEXEC = "FD1710", PermissionDenied, Critical,
+        "suEXEC would refuse to run the application",
+    explanation: "With suEXEC (SuexecUserGroup, or mod_fcgid behind it) Apache runs an \
+application only when the script and its directory belong to the target user and group, \
+neither is writable by group or others, the script is not setuid or setgid, the user's \
+uid is not below the compiled minimum and the script is under suEXEC's document root. \
+Otherwise suexec.log says why ('target uid/gid mismatch with directory or program', \
+'file is writable by others', 'command not in docroot') and the error log says only \
+'Premature end of script headers' or 'End of script output before headers'. Example: a \
+script owned by root in a vhost with SuexecUserGroup alice alice.",
+    fix: "chown the script and its directory to the vhost's SuexecUserGroup user and group, \
+chmod 755 both (no group or other write, no setuid), and keep them under suEXEC's \
+document root ('suexec -V' prints AP_DOC_ROOT and AP_UID_MIN).";
+
+    SPAWN_NEVER_LISTENED = "FD1711", Timeout, Critical,
+        "the application never listened on its own address",
+    explanation: "Started with --external ADDRESS, the application stayed alive but nothing \
+accepted connections at ADDRESS before the deadline: it binds another address or port, \
+listens on the socket of fd 0 instead (as under a process manager), or is still starting. \
+Example: a flup app whose bindAddress is ('127.0.0.1', 9001) checked at 127.0.0.1:9000.",
+    fix: "Give --external the address the application binds (its bindAddress, -b or \
+listen setting), or give it more time with --timeout; 'ss -ltnxp' shows where it listens.";
+
+    SPAWN_ADDRESS_TAKEN = "FD1712", StartupConfigError, Critical,
+        "another process already listens on the application's address",
+    explanation: "Before the application was started, something already accepted \
+connections at the --external ADDRESS. The application's own bind would fail with \
+'Address already in use' and a probe would reach the other process. Example: an old \
+instance of the app, or php-fpm on 127.0.0.1:9000, still running.",
+    fix: "Stop the process that listens there ('ss -ltnxp' names it), or start the \
+application on a free address.";
+
     // ---- FD20xx logs: the operating-system error decides -----------------------------
     LOG_CONNECT_PERMISSION = "FD2001", PermissionDenied, Critical,
         "web server may not connect to the backend socket (EACCES)",
