@@ -3,6 +3,7 @@
 //! and which php-fpm the host has. [`host::Host`] gathers them for one run, so
 //! every check of the run sees one process table and one web user.
 
+pub mod config;
 pub mod files;
 pub mod fixture;
 pub mod fpmconf;

@@ -1,0 +1,1 @@
+//! Apache configuration (being written).
