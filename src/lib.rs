@@ -115,6 +115,14 @@ fn dispatch(
             let spawn = cli::settings::spawn(args, &host)?;
             commands::spawn::run(spawn, &host)?.map(|r| Data::Spawn(Box::new(r)))
         }
+        Command::Config(args) => {
+            let config = cli::settings::config(args);
+            commands::config::run(&config, &Host::from_env()).map(|r| Data::Config(Box::new(r)))
+        }
+        Command::Doctor(args) => {
+            let doctor = cli::settings::doctor(args)?;
+            commands::doctor::run(&doctor, &Host::from_env()).map(|r| Data::Doctor(Box::new(r)))
+        }
         Command::Explain(args) => match args.code.as_deref() {
             Some(text) if !args.all && !commands::explain::names_a_code(text) => {
                 commands::explain::fragment(text, &Host::from_env())?.map(Data::Fragment)

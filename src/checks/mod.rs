@@ -4,6 +4,7 @@
 //! module, so the same problem reads the same (code, subject, message, fix)
 //! from every command that finds it.
 
+pub mod config;
 pub mod connect_failure;
 pub mod exposure;
 pub mod fixes;

@@ -119,6 +119,72 @@ pub enum Command {
     /// Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails.
     #[command(after_help = SPAWN_EXAMPLES)]
     Spawn(Box<SpawnArgs>),
+    /// Read Apache, nginx and php-fpm configuration and cross-check what they are set up to reach.
+    #[command(after_help = CONFIG_EXAMPLES)]
+    Config(ConfigArgs),
+    /// The whole FastCGI setup of this host: config, sockets, probes, processes and logs, one verdict.
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
+}
+
+const CONFIG_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor config
+  fcgi-doctor config --format json | jq '.endpoints'
+  fcgi-doctor config --nginx-config /srv/nginx/nginx.conf --fpm-config /etc/php/8.2/fpm/php-fpm.conf
+
+Without files given, it reads what the running masters were started with
+(apache2 -f, nginx -c, php-fpm's title) and the usual places (Debian, RHEL,
+Alpine, the official Docker image). Given files replace all discovery. Files
+are parsed, never executed; nothing on the host is changed.";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  fcgi-doctor doctor
+  fcgi-doctor doctor --since 1h
+  fcgi-doctor doctor --format nagios
+  fcgi-doctor doctor --format prometheus > /var/lib/node_exporter/textfile/fcgi.prom
+  fcgi-doctor doctor --format json | jq '.checks[] | select(.status != \"ok\")'
+
+It reads, probes and prints; it runs none of the fixes it prints. Every probe
+has its deadline (--timeout) and runs at the same time as the others, so one
+hung backend cannot stall the report.";
+
+// The configuration files to read instead of discovering them: shared by
+// `config` and `doctor`. (A doc comment here would become their description.)
+#[derive(Debug, Args)]
+pub struct ConfigFiles {
+    /// Read this Apache main file (apache2.conf, httpd.conf) instead of looking.
+    #[arg(long, value_name = "FILE")]
+    pub apache_config: Option<std::path::PathBuf>,
+
+    /// Read this nginx main file instead of looking.
+    #[arg(long, value_name = "FILE")]
+    pub nginx_config: Option<std::path::PathBuf>,
+
+    /// Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub fpm_config: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub files: ConfigFiles,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub files: ConfigFiles,
+
+    /// Read the logs from this time on: 24h, 2h, 30m, 2026-11-23T07:00.
+    #[arg(long, value_name = "TIME", default_value = "24h")]
+    pub since: String,
+
+    /// Deadline of each probe (they run at the same time).
+    #[arg(long, value_name = "DURATION", default_value = "3s")]
+    pub timeout: String,
 }
 
 const SPAWN_EXAMPLES: &str = "\

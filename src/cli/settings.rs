@@ -390,6 +390,33 @@ pub fn parse_status_range(text: &str) -> Result<RangeInclusive<u16>> {
     Ok(range)
 }
 
+/// The configuration files given to `config` and `doctor`, made absolute.
+fn config_files(files: &super::ConfigFiles) -> crate::sources::config::Given {
+    let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    crate::sources::config::Given {
+        apache: files.apache_config.as_ref().map(absolute),
+        nginx: files.nginx_config.as_ref().map(absolute),
+        fpm: files.fpm_config.iter().map(absolute).collect(),
+    }
+}
+
+pub fn config(args: &super::ConfigArgs) -> crate::commands::config::ConfigSettings {
+    crate::commands::config::ConfigSettings {
+        given: config_files(&args.files),
+    }
+}
+
+/// Validates `doctor` arguments.
+pub fn doctor(args: &super::DoctorArgs) -> Result<crate::commands::doctor::DoctorSettings> {
+    let since = crate::sources::logs::time::parse_bound(&args.since)
+        .map_err(|e| usage(format!("--since: {e}")))?;
+    Ok(crate::commands::doctor::DoctorSettings {
+        given: config_files(&args.files),
+        since,
+        timeout: parse_duration("--timeout", &args.timeout)?,
+    })
+}
+
 /// Validates `spawn` arguments: the probe part as `probe` would, the user
 /// (as root, the web user unless given), and the environment.
 pub fn spawn(args: &super::SpawnArgs, host: &crate::sources::host::Host) -> Result<SpawnSettings> {

@@ -2,6 +2,8 @@
 //! and a [`crate::sources::host::Host`], and returns a typed
 //! [`Outcome`] of its own data. None of them prints; [`crate::output`] does.
 
+pub mod config;
+pub mod doctor;
 pub mod explain;
 pub mod logs;
 pub mod probe;
@@ -25,6 +27,8 @@ pub enum Data {
     /// `explain '<pasted line>'`.
     Fragment(explain::FragmentReport),
     Spawn(Box<spawn::SpawnReport>),
+    Config(Box<config::ConfigReport>),
+    Doctor(Box<doctor::DoctorReport>),
 }
 
 impl Data {
@@ -37,6 +41,8 @@ impl Data {
             Data::Ps(_) => "ps",
             Data::Explain(_) | Data::Fragment(_) => "explain",
             Data::Spawn(_) => "spawn",
+            Data::Config(_) => "config",
+            Data::Doctor(_) => "doctor",
         }
     }
 

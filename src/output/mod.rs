@@ -5,6 +5,7 @@
 //! prints one command's outcome or several merged into one report (what
 //! `doctor` needs), and log entries as they are found. It never decides.
 
+pub mod config;
 pub mod explain;
 pub mod logs;
 pub mod nagios;
@@ -295,6 +296,8 @@ impl<'a> Human<'a> {
             Data::Explain(d) => explain::render(out, d, settings)?,
             Data::Fragment(d) => explain::render_fragment(out, d, settings)?,
             Data::Spawn(d) => spawn::render(out, d, settings)?,
+            Data::Config(d) => config::render(out, d, settings)?,
+            Data::Doctor(d) => config::render_doctor(out, d, settings)?,
         }
         let width = settings.width;
         for note in &report.notes {

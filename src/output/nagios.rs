@@ -159,6 +159,22 @@ pub fn perf(report: &Report) -> Vec<Perf> {
                 probe_perf(p, &mut perf);
             }
         }
+        Data::Config(c) => {
+            perf.push(Perf::new("backends", c.endpoints.len() as f64, ""));
+            let pools: usize = c.config.fpm.iter().map(|f| f.pools.len()).sum();
+            perf.push(Perf::new("pools", pools as f64, ""));
+        }
+        Data::Doctor(d) => {
+            for status in ["ok", "warning", "critical", "unknown", "skipped"] {
+                let n = d.checks.iter().filter(|c| c.status == status).count();
+                perf.push(Perf::new(status, n as f64, ""));
+            }
+            for e in &d.endpoints {
+                if let Some(ms) = e.total_ms {
+                    perf.push(Perf::new(format!("time_{}", e.address), ms / 1000.0, "s"));
+                }
+            }
+        }
         Data::Explain(_) | Data::Fragment(_) => {}
     }
     perf
@@ -263,6 +279,17 @@ fn ok_text(report: &Report) -> String {
             };
             format!("{} started as {} and {answered}", s.script, s.user)
         }
+        Data::Config(c) => format!(
+            "{} backends and {} pools cross-checked",
+            c.endpoints.len(),
+            c.config.fpm.iter().map(|f| f.pools.len()).sum::<usize>()
+        ),
+        Data::Doctor(d) => format!(
+            "{} checks OK ({} backends, {} logs)",
+            d.checks.iter().filter(|c| c.status == "ok").count(),
+            d.endpoints.len(),
+            d.logs.len()
+        ),
         Data::Explain(_) | Data::Fragment(_) => "explained".into(),
     }
 }

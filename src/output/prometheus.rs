@@ -162,6 +162,58 @@ impl Metrics {
                     self.probe(p, base());
                 }
             }
+            Data::Config(c) => {
+                self.gauge(
+                    "fcgi_doctor_config_backends",
+                    "Backends the web servers are configured to reach.",
+                    base(),
+                    c.endpoints.len() as f64,
+                );
+                self.gauge(
+                    "fcgi_doctor_config_pools",
+                    "php-fpm pools configured.",
+                    base(),
+                    c.config.fpm.iter().map(|f| f.pools.len()).sum::<usize>() as f64,
+                );
+            }
+            Data::Doctor(d) => {
+                for c in &d.checks {
+                    let value = match c.status {
+                        "ok" => 0.0,
+                        "warning" => 1.0,
+                        "critical" => 2.0,
+                        "unknown" => 3.0,
+                        _ => -1.0,
+                    };
+                    let mut labels = base();
+                    labels.push(("check", c.check.to_string()));
+                    labels.push(("subject", c.subject.clone()));
+                    self.gauge(
+                        "fcgi_doctor_check_status",
+                        "Each check of doctor: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, -1 skipped.",
+                        labels,
+                        value,
+                    );
+                }
+                for e in &d.endpoints {
+                    let mut labels = base();
+                    labels.push(("backend", e.address.clone()));
+                    self.gauge(
+                        "fcgi_doctor_backend_up",
+                        "1 when the backend answered doctor's probe with a CGI status, else 0.",
+                        labels.clone(),
+                        f64::from(u8::from(e.status.is_some())),
+                    );
+                    if let Some(ms) = e.total_ms {
+                        self.gauge(
+                            "fcgi_doctor_backend_probe_seconds",
+                            "Time doctor's probe of the backend took.",
+                            labels,
+                            (ms * 1000.0).round() / 1e6,
+                        );
+                    }
+                }
+            }
             Data::Explain(_) | Data::Fragment(_) => {}
         }
     }

@@ -25,14 +25,34 @@ pub struct Pool {
     /// As written (`30s`, `5m`, `0`).
     pub request_terminate_timeout: Option<String>,
     pub user: Option<String>,
-    /// The file the section is in.
+    pub group: Option<String>,
+    /// `listen.owner`, `listen.group`, `listen.mode` and `listen.acl_users`:
+    /// who may connect to a unix socket.
+    pub listen_owner: Option<String>,
+    pub listen_group: Option<String>,
+    pub listen_mode: Option<String>,
+    pub listen_acl_users: Option<String>,
+    pub ping_path: Option<String>,
+    pub catch_workers_output: Option<String>,
+    pub slowlog: Option<String>,
+    /// `php_admin_value[max_execution_time]` or `php_value[...]`, seconds.
+    pub max_execution_time: Option<String>,
+    /// The file the section is in, and the line of its `[name]`.
     pub file: PathBuf,
+    pub line: u32,
 }
 
 /// Every pool of one master's configuration, in file order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct FpmConfig {
+    /// The main file, as the host names it.
+    pub file: PathBuf,
     pub pools: Vec<Pool>,
+    /// `[global]` `error_log` (a file; `syslog` is left out).
+    pub error_log: Option<PathBuf>,
+    /// Every file read, and what could not be read.
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
 }
 
 impl FpmConfig {
@@ -61,7 +81,10 @@ pub fn path_from_title(title: &str) -> Option<PathBuf> {
 /// `include=/etc/php/8.2/fpm/pool.d/*.conf`). Pools name their files as the
 /// host does.
 pub fn load(root: &ConfigRoot, path: &Path) -> FpmConfig {
-    let mut config = FpmConfig::default();
+    let mut config = FpmConfig {
+        file: path.to_path_buf(),
+        ..FpmConfig::default()
+    };
     let mut pools: BTreeMap<String, usize> = BTreeMap::new();
     let mut visited = BTreeSet::new();
     read_file(root, path, &mut config, &mut pools, &mut visited, 0);
@@ -81,24 +104,34 @@ fn read_file(
     if depth > 4 || !visited.insert(path.to_path_buf()) {
         return;
     }
-    let Some(text) = read_bounded(&root.file(path)) else {
-        return;
+    let text = match super::files::read_regular_text(&root.file(path), 4 * 1024 * 1024) {
+        Ok(text) => text,
+        Err(e) => {
+            config
+                .notes
+                .push(format!("cannot read {}: {e}", path.display()));
+            return;
+        }
     };
+    config.files.push(path.to_path_buf());
     let mut section: Option<usize> = None;
-    for line in text.lines() {
+    let mut global = true;
+    for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
             continue;
         }
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             let name = name.trim();
-            section = if name == "global" {
+            global = name == "global";
+            section = if global {
                 None
             } else {
                 let i = *index.entry(name.to_string()).or_insert_with(|| {
                     config.pools.push(Pool {
                         name: name.to_string(),
                         file: path.to_path_buf(),
+                        line: number as u32 + 1,
                         ..Pool::default()
                     });
                     config.pools.len() - 1
@@ -125,6 +158,15 @@ fn read_file(
             section = None;
             continue;
         }
+        if global && section.is_none() && key == "error_log" && !value.starts_with("syslog") {
+            let log = Path::new(&value);
+            // Relative to php-fpm's prefix, /var on Debian and most builds.
+            config.error_log = Some(match log.is_absolute() {
+                true => log.to_path_buf(),
+                false => Path::new("/var").join(log),
+            });
+            continue;
+        }
         let Some(pool) = section.and_then(|i| config.pools.get_mut(i)) else {
             continue;
         };
@@ -138,13 +180,61 @@ fn read_file(
             "pm.status_listen" => pool.status_listen = Some(value),
             "request_terminate_timeout" => pool.request_terminate_timeout = Some(value),
             "user" => pool.user = Some(value),
+            "group" => pool.group = Some(value),
+            "listen.owner" => pool.listen_owner = Some(value),
+            "listen.group" => pool.listen_group = Some(value),
+            "listen.mode" => pool.listen_mode = Some(value),
+            "listen.acl_users" => pool.listen_acl_users = Some(value),
+            "ping.path" => pool.ping_path = Some(value),
+            "catch_workers_output" => pool.catch_workers_output = Some(value),
+            "slowlog" => pool.slowlog = Some(value),
+            "php_admin_value[max_execution_time]" | "php_value[max_execution_time]" => {
+                pool.max_execution_time = Some(value)
+            }
             _ => {}
         }
     }
 }
 
-fn read_bounded(path: &Path) -> Option<String> {
-    super::files::read_regular_text(path, 4 * 1024 * 1024).ok()
+/// Every php-fpm main configuration installed under `root`, as host paths:
+/// Debian's one per PHP version, RHEL's and Remi's, Alpine's, and the official
+/// Docker image's (/usr/local/etc/php-fpm.conf, whose pools include
+/// zz-docker.conf's `listen = 9000`).
+pub fn installed(root: &ConfigRoot) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut versions = |dir: &str, inner: &str| {
+        let Ok(entries) = std::fs::read_dir(root.file(dir)) else {
+            return;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for name in names {
+            let path = Path::new(dir).join(name).join(inner);
+            if root.file(&path).is_file() {
+                found.push(path);
+            }
+        }
+    };
+    versions("/etc/php", "fpm/php-fpm.conf");
+    versions("/etc/opt/remi", "php-fpm.conf");
+    for fixed in [
+        "/etc/php-fpm.conf",
+        "/usr/local/etc/php-fpm.conf",
+        "/etc/php7/php-fpm.conf",
+        "/etc/php8/php-fpm.conf",
+        "/etc/php81/php-fpm.conf",
+        "/etc/php82/php-fpm.conf",
+        "/etc/php83/php-fpm.conf",
+        "/etc/php84/php-fpm.conf",
+    ] {
+        if root.file(fixed).is_file() {
+            found.push(PathBuf::from(fixed));
+        }
+    }
+    found
 }
 
 /// The files an `include =` names, as host paths.

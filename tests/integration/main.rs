@@ -4,6 +4,7 @@
 #[macro_use]
 mod util;
 
+mod doctor_cmd;
 mod explain;
 mod fake_peer;
 mod generated;

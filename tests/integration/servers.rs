@@ -343,10 +343,9 @@ pub fn apache_binary() -> Option<PathBuf> {
         .or_else(|| Some(PathBuf::from("/usr/sbin/apache2")).filter(|p| p.is_file()))
 }
 
-/// Starts Apache 2.4 (event MPM) in `dir` on 127.0.0.1:`port`, with the extra
-/// `modules` loaded and `body` appended to the configuration. Needs root: its
-/// workers switch to www-data, as on a Debian host.
-pub fn start_apache(binary: &Path, dir: &Path, port: u16, modules: &[&str], body: &str) -> Server {
+/// Writes an Apache 2.4 (event MPM) configuration for `dir`, listening on
+/// 127.0.0.1:`port`, with the extra `modules` loaded and `body` appended.
+pub fn apache_conf(dir: &Path, port: u16, modules: &[&str], body: &str) -> PathBuf {
     let d = dir.display();
     std::fs::create_dir_all(dir.join("apache-run")).unwrap();
     let mut load = String::new();
@@ -365,6 +364,14 @@ pub fn start_apache(binary: &Path, dir: &Path, port: u16, modules: &[&str], body
     );
     let conf_path = dir.join("apache.conf");
     std::fs::write(&conf_path, conf).unwrap();
+    conf_path
+}
+
+/// Starts Apache 2.4 (event MPM) in `dir` on 127.0.0.1:`port`, with the extra
+/// `modules` loaded and `body` appended to the configuration. Needs root: its
+/// workers switch to www-data, as on a Debian host.
+pub fn start_apache(binary: &Path, dir: &Path, port: u16, modules: &[&str], body: &str) -> Server {
+    let conf_path = apache_conf(dir, port, modules, body);
     let mut cmd = Command::new(binary);
     cmd.arg("-f").arg(&conf_path).arg("-DFOREGROUND");
     let mut server = spawn("apache", &mut cmd, &dir.join("apache.out"));

@@ -714,6 +714,116 @@ instance of the app, or php-fpm on 127.0.0.1:9000, still running.",
     fix: "Stop the process that listens there ('ss -ltnxp' names it), or start the \
 application on a free address.";
 
+    // ---- FD18xx config: what the web servers are told against what exists ------------
+    CONFIG_NO_BACKEND = "FD1801", SocketMissingOrRefused, Critical,
+        "a web server is configured to reach a FastCGI backend that nothing provides",
+    explanation: "A fastcgi_pass, SetHandler proxy:, ProxyPass(Match) fcgi:// or \
+FastCgiExternalServer names an address where nothing listens and that no php-fpm pool on \
+the host is configured to listen on: every request to it fails (nginx 502 'connect() \
+... failed (2: No such file or directory)', Apache 503 'AH02454' or 'AH01079'). \
+Usually a typo or an old PHP version's socket in the vhost. Example: a vhost still \
+pointing at /run/php/php7.4-fpm.sock after an upgrade to PHP 8.2.",
+    fix: "Point the web server at the address a pool listens on (the finding names the \
+closest), or add a pool that listens there; then reload the web server.";
+
+    CONFIG_STALE_SOCKET = "FD1802", SocketMissingOrRefused, Critical,
+        "a web server's backend socket file exists but nothing listens on it",
+    explanation: "The socket file a web server is configured to reach is there, but no \
+process accepts connections on it: it was left behind by a php-fpm or application that \
+was killed (SIGKILL, OOM killer, a crash) or stopped without removing it. Connections \
+are refused (ECONNREFUSED, 111) and every request fails with 502 or 503. Example: \
+/run/php/php8.2-fpm.sock after 'kill -9' of the php-fpm master.",
+    fix: "Start the backend again (it replaces the file): systemctl restart php8.2-fpm, or \
+the application's service; find why it died in its log and 'journalctl -u UNIT'.";
+
+    CONFIG_POOL_DOWN = "FD1803", SocketMissingOrRefused, Critical,
+        "a configured php-fpm pool is not running",
+    explanation: "A pool is configured to listen on an address (the one a web server \
+reaches, when one does), but nothing listens there: that php-fpm is stopped, failed to start (a configuration error, \
+the address already in use), or runs another configuration. Example: php8.2-fpm.service \
+failed after an edit of www.conf.",
+    fix: "Check and start it: php-fpm8.2 -t, then systemctl start php8.2-fpm; its log says \
+why it stopped.";
+
+    CONFIG_WEB_USER_DENIED = "FD1804", PermissionDenied, Critical,
+        "the web server's user may not connect to the pool's socket",
+    explanation: "By the socket's owner and mode (or, before it exists, by the pool's \
+listen.owner, listen.group and listen.mode), and the search permission of every \
+directory above it, the user the web server runs as may not connect: every request \
+fails with 'Permission denied' (13). Example: listen.mode = 0600 with listen.owner = \
+root.",
+    fix: "In the pool: listen.owner and listen.group = the web server's user (www-data, \
+nginx, apache), listen.mode = 0660, or listen.acl_users; reload php-fpm.";
+
+    CONFIG_EXECCGI_OFF = "FD1805", HandlerMisconfig, Critical,
+        "a FastCGI handler is set where Options ExecCGI is off",
+    explanation: "mod_fcgid and mod_fastcgi run a script through fcgid-script or \
+fastcgi-script only in a directory with 'Options +ExecCGI'. Without it mod_fcgid answers \
+403 Forbidden and logs 'Options ExecCGI is off in this directory' (or nothing useful), \
+and mod_fastcgi the same. Example: AddHandler fcgid-script .fcgi in a vhost whose \
+<Directory> has only 'Options Indexes FollowSymLinks'.",
+    fix: "Add 'Options +ExecCGI' to the <Directory> that holds the scripts, and reload \
+Apache.";
+
+    CONFIG_TIMEOUT_ORDER = "FD1806", Timeout, Warning,
+        "the web server gives up before the backend's own limit",
+    explanation: "The web server's timeout for this backend (nginx fastcgi_read_timeout, \
+Apache ProxyTimeout or Timeout, FcgidIOTimeout) is shorter than the pool's \
+request_terminate_timeout or PHP's max_execution_time: a slow request is cut by the web \
+server with 504 (nginx 'upstream timed out', Apache AH01075) while PHP goes on \
+working, and the real cause never reaches the log. Example: fastcgi_read_timeout 30s \
+against request_terminate_timeout = 120s.",
+    fix: "Make the web server's timeout the longest of the chain: set it above the pool's \
+request_terminate_timeout and max_execution_time, or lower those.";
+
+    CONFIG_FPM_EXPOSED = "FD1807", SecurityExposure, Critical,
+        "a php-fpm pool listens on a public address without listen.allowed_clients",
+    explanation: "A pool listening on 0.0.0.0, [::] or a non-loopback address accepts \
+FastCGI from any host that can reach the port, and FastCGI lets the client name the \
+script and PHP settings: anyone can run any PHP file on the host as the pool's user \
+(remote code execution). listen.allowed_clients limits who may connect. Example: \
+'listen = 9000' in a Docker image, published on the host.",
+    fix: "Listen on 127.0.0.1:9000 or a unix socket, or set listen.allowed_clients to the \
+web servers' addresses, and firewall the port.";
+
+    CONFIG_STATUS_OPEN = "FD1808", SecurityExposure, Warning,
+        "php-fpm's status or ping page is served to anyone",
+    explanation: "A web-server location passes the pool's pm.status_path or ping.path to \
+php-fpm without allow/deny rules: anyone can read the pool's workers, the URIs and \
+client addresses they serve (with ?full), and its load. Example: 'location ~ \
+^/(status|ping)$' with fastcgi_pass and no 'allow 127.0.0.1; deny all;'.",
+    fix: "Add 'allow 127.0.0.1; deny all;' (nginx) or 'Require local' (Apache) to that \
+location, or serve the status page on pm.status_listen only.";
+
+    CONFIG_MEMORY = "FD1809", CapacityExhaustion, Warning,
+        "the pools' workers could use more memory than the host has",
+    explanation: "The sum over the pools of pm.max_children times the workers' average \
+resident memory is above the host's RAM: under load php-fpm starts that many workers \
+and the host swaps or the OOM killer ends them (502s, 'exited on signal 9'). Example: \
+pm.max_children = 50 with 120 MiB workers on a 4 GiB host.",
+    fix: "Lower pm.max_children to about (RAM for PHP) / (average worker RSS), or add \
+memory; 'ps -o rss -C php-fpm8.2' shows the workers' size.";
+
+    CONFIG_POOL_UNUSED = "FD1810", HandlerMisconfig, Warning,
+        "a php-fpm pool that no web server on the host reaches",
+    explanation: "A pool listens (or is configured to listen) on an address no web-server \
+configuration on this host names: its web server points elsewhere (a typo, an older \
+socket name), or the pool is left over. When a web server on another host reaches it \
+over TCP, this is expected. Example: pool 'app' on /run/php/app.sock while the vhost \
+says /run/php/php8.2-app.sock.",
+    fix: "Point the vhost at the pool's listen address, or remove the pool.";
+
+    CONFIG_NO_SCRIPT_FILENAME = "FD1811", ScriptNotFound, Warning,
+        "an nginx location passes to FastCGI without SCRIPT_FILENAME",
+    explanation: "php-fpm runs the file SCRIPT_FILENAME names; a location with fastcgi_pass \
+and no 'fastcgi_param SCRIPT_FILENAME' (directly, inherited, or through 'include \
+fastcgi.conf' or snippets/fastcgi-php.conf) gets 'Primary script unknown' and a blank \
+page or 404. nginx inherits fastcgi_param only when the location sets none of its own. \
+Example: 'include fastcgi_params;' (which has no SCRIPT_FILENAME on Debian) alone.",
+    fix: "Add 'fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;' to the \
+location, or include fastcgi.conf (or snippets/fastcgi-php.conf) instead of \
+fastcgi_params.";
+
     // ---- FD20xx logs: the operating-system error decides -----------------------------
     LOG_CONNECT_PERMISSION = "FD2001", PermissionDenied, Critical,
         "web server may not connect to the backend socket (EACCES)",
