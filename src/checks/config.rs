@@ -82,9 +82,9 @@ pub fn cross_check(config: &HostConfig, facts: &Facts) -> Vec<Finding> {
         findings.extend(exposed(p));
         findings.extend(pool_down(p, &endpoints, facts));
         let reached = p.address.as_ref().is_some_and(|a| {
-            endpoints.iter().any(|e| {
-                e.dynamic || Address::parse(&e.address).is_some_and(|ea| ea.reaches(a))
-            })
+            endpoints
+                .iter()
+                .any(|e| e.dynamic || Address::parse(&e.address).is_some_and(|ea| ea.reaches(a)))
         });
         if config.has_web_server() && !reached {
             findings.push(
@@ -115,7 +115,12 @@ pub fn cross_check(config: &HostConfig, facts: &Facts) -> Vec<Finding> {
         let placed = |h: &&crate::sources::config::apache::Handler| {
             h.directive == "SetHandler" || h.vhost.is_some() || h.scope.is_some()
         };
-        for h in apache.handlers.iter().filter(placed).filter(|h| !h.exec_cgi) {
+        for h in apache
+            .handlers
+            .iter()
+            .filter(placed)
+            .filter(|h| !h.exec_cgi)
+        {
             let dir = h
                 .directory
                 .as_ref()
@@ -176,10 +181,7 @@ fn endpoint_findings(
         return out;
     }
     let stale = match address {
-        Address::Unix(path) => facts
-            .paths
-            .kind(path)
-            .is_ok_and(|k| k == FileKind::Socket),
+        Address::Unix(path) => facts.paths.kind(path).is_ok_and(|k| k == FileKind::Socket),
         Address::Tcp { .. } => false,
     };
     if pool.is_some() {
@@ -188,7 +190,10 @@ fn endpoint_findings(
         out.push(Finding::new(
             &codes::CONFIG_STALE_SOCKET,
             &subject,
-            format!("{where_} reaches {}: the socket file is there, nothing listens on it", e.address),
+            format!(
+                "{where_} reaches {}: the socket file is there, nothing listens on it",
+                e.address
+            ),
         ));
     } else {
         let closest = closest_pool(address, pools);
@@ -229,7 +234,10 @@ fn endpoint_findings(
 fn pool_down(p: &PoolRef, endpoints: &[WebEndpoint], facts: &Facts) -> Option<Finding> {
     let address = p.address.as_ref()?;
     let listening = facts.listening.as_ref()?;
-    if listening.iter().any(|l| l.reaches(address) || address.reaches(l)) {
+    if listening
+        .iter()
+        .any(|l| l.reaches(address) || address.reaches(l))
+    {
         return None;
     }
     let reached_by: Vec<String> = endpoints
@@ -242,10 +250,7 @@ fn pool_down(p: &PoolRef, endpoints: &[WebEndpoint], facts: &Facts) -> Option<Fi
         false => format!(" ({} reaches it)", reached_by.join(", ")),
     };
     let stale = match address {
-        Address::Unix(path) => facts
-            .paths
-            .kind(path)
-            .is_ok_and(|k| k == FileKind::Socket),
+        Address::Unix(path) => facts.paths.kind(path).is_ok_and(|k| k == FileKind::Socket),
         Address::Tcp { .. } => false,
     };
     let fpm = p.config.file.display();
@@ -358,7 +363,10 @@ fn fpm_seconds(text: &str) -> Option<u64> {
 
 fn timeout_order(e: &WebEndpoint, subject: &str, pool: &Pool) -> Option<Finding> {
     let limits = [
-        ("request_terminate_timeout", pool.request_terminate_timeout.as_deref()),
+        (
+            "request_terminate_timeout",
+            pool.request_terminate_timeout.as_deref(),
+        ),
         ("max_execution_time", pool.max_execution_time.as_deref()),
     ];
     let (name, seconds) = limits
@@ -440,9 +448,18 @@ fn exposed(p: &PoolRef) -> Option<Finding> {
     };
     let public = match host {
         None => true,
-        Some(h) => !h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) && h != "localhost",
+        Some(h) => {
+            !h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+                && h != "localhost"
+        }
     };
-    if !public || p.pool.allowed_clients.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+    if !public
+        || p.pool
+            .allowed_clients
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty())
+    {
         return None;
     }
     Some(

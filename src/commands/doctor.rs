@@ -110,13 +110,22 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
         })
         .map(|f| f.subject.clone())
         .collect();
-    rows(&mut out.data.checks, "config", &config_findings, "cross-checked");
+    rows(
+        &mut out.data.checks,
+        "config",
+        &config_findings,
+        "cross-checked",
+    );
     if config_findings.is_empty() && !config_cmd::nothing_found(&hc) {
         out.data.checks.push(Check {
             check: "config",
             subject: "host".into(),
             status: "ok",
-            detail: format!("{} backends, {} pools", hc.endpoints().len(), pool_count(&hc)),
+            detail: format!(
+                "{} backends, {} pools",
+                hc.endpoints().len(),
+                pool_count(&hc)
+            ),
         });
     }
     out.findings.extend(config_findings);
@@ -164,11 +173,19 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                 report.total_ms = Some(p.data.timings_ms.total);
                 out.data.endpoints.push(report);
                 let detail = match (&p.data.response, status) {
-                    (Some(_), Some(s)) => format!("answered {s} in {:.1} ms", p.data.timings_ms.total),
+                    (Some(_), Some(s)) => {
+                        format!("answered {s} in {:.1} ms", p.data.timings_ms.total)
+                    }
                     (Some(_), None) => "answered without a status".into(),
                     (None, _) => "no answer".into(),
                 };
-                rows_for(&mut out.data.checks, "probe", &address, &p.findings, &detail);
+                rows_for(
+                    &mut out.data.checks,
+                    "probe",
+                    &address,
+                    &p.findings,
+                    &detail,
+                );
                 out.findings.extend(p.findings);
                 out.notes.extend(p.notes);
             }

@@ -60,7 +60,8 @@ pub fn render(out: &mut dyn Write, r: &ConfigReport, settings: &OutputSettings) 
                 escape(&h.handler),
                 h.directory
                     .as_ref()
-                    .map_or("-".into(), |d| escape(&d.display().to_string()).into_owned()),
+                    .map_or("-".into(), |d| escape(&d.display().to_string())
+                        .into_owned()),
                 if h.exec_cgi { "on" } else { "off" },
                 escape(&h.origin.to_string())
             )?;
@@ -134,7 +135,11 @@ pub fn render(out: &mut dyn Write, r: &ConfigReport, settings: &OutputSettings) 
     endpoints(out, &r.endpoints, settings)
 }
 
-fn endpoints(out: &mut dyn Write, list: &[WebEndpoint], settings: &OutputSettings) -> io::Result<()> {
+fn endpoints(
+    out: &mut dyn Write,
+    list: &[WebEndpoint],
+    settings: &OutputSettings,
+) -> io::Result<()> {
     if list.is_empty() {
         return Ok(());
     }

@@ -58,8 +58,12 @@ impl Lab {
         }
         let dir = lab_dir();
         let d = dir.path();
-        let (fpm_dir, nginx_dir, apache_dir, apps) =
-            (d.join("fpm"), d.join("nginx"), d.join("apache"), d.join("apps"));
+        let (fpm_dir, nginx_dir, apache_dir, apps) = (
+            d.join("fpm"),
+            d.join("nginx"),
+            d.join("apache"),
+            d.join("apps"),
+        );
         for sub in [&fpm_dir, &nginx_dir, &apache_dir, &apps] {
             std::fs::create_dir(sub).unwrap();
         }
@@ -459,7 +463,10 @@ fn a_host_with_nothing_fastcgi_says_where_it_looked() {
         .run();
     assert_eq!(run.code, 0, "{}", run.stdout);
     let notes = run.json()["notes"].to_string();
-    assert!(notes.contains("nothing FastCGI-related is configured here"), "{notes}");
+    assert!(
+        notes.contains("nothing FastCGI-related is configured here"),
+        "{notes}"
+    );
     assert!(notes.contains("/etc/nginx/nginx.conf"), "{notes}");
 }
 

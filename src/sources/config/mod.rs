@@ -85,7 +85,9 @@ pub fn discover(root: &ConfigRoot, snapshot: Option<&Snapshot>, given: &Given) -
     let mut seen = std::collections::BTreeSet::new();
     fpm_mains.retain(|p| seen.insert(p.clone()));
     if given.any() {
-        config.looked.push("the files given on the command line".into());
+        config
+            .looked
+            .push("the files given on the command line".into());
     } else {
         config.looked.push(
             "Apache: the running master's -f, /etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf"
@@ -104,7 +106,10 @@ pub fn discover(root: &ConfigRoot, snapshot: Option<&Snapshot>, given: &Given) -
     }
     config.apache = apache_main.map(|main| apache::load(root, &main));
     config.nginx = nginx_main.map(|main| nginx::load(root, &main));
-    config.fpm = fpm_mains.iter().map(|main| fpmconf::load(root, main)).collect();
+    config.fpm = fpm_mains
+        .iter()
+        .map(|main| fpmconf::load(root, main))
+        .collect();
     config
 }
 
@@ -201,15 +206,22 @@ impl HostConfig {
         let mut out = Vec::new();
         if let Some(a) = &self.apache {
             for e in &a.endpoints {
-                let context = [e.vhost.as_deref().map(|v| format!("<VirtualHost {v}>")), e.scope.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let context = [
+                    e.vhost.as_deref().map(|v| format!("<VirtualHost {v}>")),
+                    e.scope.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
                 out.push(WebEndpoint {
                     server: "apache",
                     address: e.address.clone(),
-                    context: if context.is_empty() { "main server".into() } else { context },
+                    context: if context.is_empty() {
+                        "main server".into()
+                    } else {
+                        context
+                    },
                     location: None,
                     timeout: e.timeout.unwrap_or(DEFAULT_TIMEOUT),
                     timeout_directive: "ProxyTimeout",
@@ -275,7 +287,10 @@ impl HostConfig {
 pub enum Address {
     Unix(PathBuf),
     /// `host` None for php-fpm's bare port or a wildcard: every address.
-    Tcp { host: Option<String>, port: u16 },
+    Tcp {
+        host: Option<String>,
+        port: u16,
+    },
 }
 
 impl Address {
@@ -372,12 +387,27 @@ mod tests {
 
     #[test]
     fn running_masters_name_their_files() {
-        let words = ["/usr/sbin/httpd", "-d", "/etc/httpd", "-f", "conf/httpd.conf", "-k", "start"];
+        let words = [
+            "/usr/sbin/httpd",
+            "-d",
+            "/etc/httpd",
+            "-f",
+            "conf/httpd.conf",
+            "-k",
+            "start",
+        ];
         assert_eq!(
             apache_main_from_args(&words),
             Some(PathBuf::from("/etc/httpd/conf/httpd.conf"))
         );
-        let nginx = ["nginx:", "master", "process", "/usr/sbin/nginx", "-c", "/tmp/lab/nginx.conf"];
+        let nginx = [
+            "nginx:",
+            "master",
+            "process",
+            "/usr/sbin/nginx",
+            "-c",
+            "/tmp/lab/nginx.conf",
+        ];
         assert_eq!(flag_value(&nginx, "-c"), Some("/tmp/lab/nginx.conf"));
         assert_eq!(flag_value(&["apache2", "-k", "start"], "-f"), None);
     }
