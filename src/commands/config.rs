@@ -79,12 +79,21 @@ pub fn check(
     snapshot: Option<&Snapshot>,
 ) -> (Vec<Finding>, Vec<(&'static str, String, Credentials)>) {
     let web_users = web_users(config, host);
-    let listening = host.listeners_snapshot().ok().map(listening_addresses);
+    // What listens and the workers' memory are this host's: not facts about
+    // a configuration root of another (a fixture, a mounted image), unless
+    // the process table is that root's too.
+    let same_host =
+        host.config().is_host() || host.proc().root() != std::path::Path::new("/proc");
+    let listening = host
+        .listeners_snapshot()
+        .ok()
+        .filter(|_| same_host)
+        .map(listening_addresses);
     let facts = Facts {
         paths: host.paths(),
         listening,
         web_users: web_users.clone(),
-        memory: snapshot.and_then(|s| memory(host, s)),
+        memory: snapshot.filter(|_| same_host).and_then(|s| memory(host, s)),
     };
     let mut findings = cross::cross_check(config, &facts);
     // The applications Apache starts itself get spawn's pre-flight, as the

@@ -220,6 +220,8 @@ pub fn installed(root: &ConfigRoot) -> Vec<PathBuf> {
     };
     versions("/etc/php", "fpm/php-fpm.conf");
     versions("/etc/opt/remi", "php-fpm.conf");
+    versions("/opt/cpanel", "root/etc/php-fpm.conf");
+    versions("/opt/plesk/php", "etc/php-fpm.conf");
     for fixed in [
         "/etc/php-fpm.conf",
         "/usr/local/etc/php-fpm.conf",
@@ -243,7 +245,14 @@ fn expand_include(root: &ConfigRoot, config: &Path, pattern: &str) -> Vec<PathBu
     let pattern = if pattern.is_absolute() {
         pattern.to_path_buf()
     } else {
-        config.parent().unwrap_or(Path::new("/")).join(pattern)
+        // php-fpm reads a relative include from its prefix: /usr/local for
+        // the Docker image's /usr/local/etc/php-fpm.conf and its
+        // `include=etc/php-fpm.d/*.conf`; else next to the file.
+        let dir = config.parent().unwrap_or(Path::new("/"));
+        match dir.file_name().is_some_and(|n| n == "etc") && pattern.starts_with("etc") {
+            true => dir.parent().unwrap_or(Path::new("/")).join(pattern),
+            false => dir.join(pattern),
+        }
     };
     let (Some(dir), Some(name)) = (
         pattern.parent(),

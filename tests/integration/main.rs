@@ -4,6 +4,7 @@
 #[macro_use]
 mod util;
 
+mod config_fixtures;
 mod doctor_cmd;
 mod explain;
 mod fake_peer;

@@ -52,9 +52,11 @@ const FASTCGI_IDLE_TIMEOUT: u64 = 30;
 
 /// Debian's and RHEL's main files, then Alpine/SUSE's, the official Docker
 /// image's and FreeBSD's.
-const MAIN_FILES: [&str; 5] = [
+const MAIN_FILES: [&str; 6] = [
     "/etc/apache2/apache2.conf",
     "/etc/httpd/conf/httpd.conf",
+    // cPanel's EasyApache 4.
+    "/etc/apache2/conf/httpd.conf",
     "/etc/apache2/httpd.conf",
     "/usr/local/apache2/conf/httpd.conf",
     "/usr/local/etc/apache24/httpd.conf",

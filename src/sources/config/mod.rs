@@ -66,7 +66,12 @@ pub struct HostConfig {
 /// places under `root`.
 pub fn discover(root: &ConfigRoot, snapshot: Option<&Snapshot>, given: &Given) -> HostConfig {
     let mut config = HostConfig::default();
-    let running = snapshot.map(running_configs).unwrap_or_default();
+    // The running masters are this host's: a configuration root of another
+    // (a test fixture, a mounted image) has none of them.
+    let running = snapshot
+        .filter(|_| root.is_host())
+        .map(running_configs)
+        .unwrap_or_default();
     let apache_main = match (&given.apache, given.any()) {
         (Some(path), _) => Some(path.clone()),
         (None, true) => None,
@@ -90,7 +95,9 @@ pub fn discover(root: &ConfigRoot, snapshot: Option<&Snapshot>, given: &Given) -
             .push("the files given on the command line".into());
     } else {
         config.looked.push(
-            "Apache: the running master's -f, /etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf"
+            "Apache: the running master's -f, /etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf, \
+             /etc/apache2/conf/httpd.conf, /etc/apache2/httpd.conf, /usr/local/apache2/conf/httpd.conf, \
+             /usr/local/etc/apache24/httpd.conf"
                 .into(),
         );
         config.looked.push(
@@ -100,7 +107,8 @@ pub fn discover(root: &ConfigRoot, snapshot: Option<&Snapshot>, given: &Given) -
         );
         config.looked.push(
             "php-fpm: the running masters' titles, /etc/php/*/fpm/php-fpm.conf, /etc/php-fpm.conf, \
-             /usr/local/etc/php-fpm.conf, /etc/php*/php-fpm.conf, /etc/opt/remi/*/php-fpm.conf"
+             /usr/local/etc/php-fpm.conf, /etc/php*/php-fpm.conf, /etc/opt/remi/*/php-fpm.conf, \
+             /opt/cpanel/ea-php*/root/etc/php-fpm.conf, /opt/plesk/php/*/etc/php-fpm.conf"
                 .into(),
         );
     }
@@ -299,7 +307,9 @@ impl Address {
     pub fn parse(text: &str) -> Option<Address> {
         let text = text.trim();
         if let Some(path) = text.strip_prefix("unix:") {
+            // nginx's `unix:/p:`, Apache's `unix:///p`.
             let path = path.strip_suffix(':').unwrap_or(path);
+            let path = format!("/{}", path.trim_start_matches('/'));
             return Some(Address::Unix(PathBuf::from(path)));
         }
         if text.starts_with('/') {
@@ -375,6 +385,7 @@ mod tests {
     fn addresses_as_each_server_writes_them_compare() {
         let fpm = |s| Address::parse(s).unwrap();
         assert!(fpm("unix:/run/php/x.sock:").reaches(&fpm("/run/php/x.sock")));
+        assert_eq!(fpm("unix:///run/x.sock").target(), "/run/x.sock");
         assert!(fpm("127.0.0.1:9000").reaches(&fpm("9000")));
         assert!(fpm("localhost:9000").reaches(&fpm("127.0.0.1:9000")));
         assert!(fpm("[::1]:9000").reaches(&fpm("[::]:9000")));
