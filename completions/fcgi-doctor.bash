@@ -16,6 +16,12 @@ _fcgi__doctor() {
             ",$1")
                 cmd="fcgi__doctor"
                 ;;
+            fcgi__doctor,config)
+                cmd="fcgi__doctor__subcmd__config"
+                ;;
+            fcgi__doctor,doctor)
+                cmd="fcgi__doctor__subcmd__doctor"
+                ;;
             fcgi__doctor,explain)
                 cmd="fcgi__doctor__subcmd__explain"
                 ;;
@@ -36,6 +42,12 @@ _fcgi__doctor() {
                 ;;
             fcgi__doctor,spawn)
                 cmd="fcgi__doctor__subcmd__spawn"
+                ;;
+            fcgi__doctor__subcmd__help,config)
+                cmd="fcgi__doctor__subcmd__help__subcmd__config"
+                ;;
+            fcgi__doctor__subcmd__help,doctor)
+                cmd="fcgi__doctor__subcmd__help__subcmd__doctor"
                 ;;
             fcgi__doctor__subcmd__help,explain)
                 cmd="fcgi__doctor__subcmd__help__subcmd__explain"
@@ -65,7 +77,7 @@ _fcgi__doctor() {
 
     case "${cmd}" in
         fcgi__doctor)
-            opts="-q -h -V --format --color --quiet --help --version probe logs socket ps explain spawn help"
+            opts="-q -h -V --format --color --quiet --help --version probe logs socket ps explain spawn config doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -77,6 +89,82 @@ _fcgi__doctor() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__config)
+            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --apache-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fpm-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__doctor)
+            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --since --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json jsonl nagios prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --apache-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fpm-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -109,8 +197,36 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__help)
-            opts="probe logs socket ps explain spawn help"
+            opts="probe logs socket ps explain spawn config doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fcgi__subcmd__doctor__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -41,6 +41,8 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "socket" -d 
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "spawn" -d 'Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "config" -d 'Read Apache, nginx and php-fpm configuration and cross-check what they are set up to reach'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "doctor" -d 'The whole FastCGI setup of this host: config, sockets, probes, processes and logs, one verdict'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand probe" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
 json\t''
@@ -171,10 +173,42 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -l suexec
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s v -l verbose -d 'With --fpm-status, ask for every worker too (?json&full)'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand spawn" -s V -l version -d 'Print version'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "spawn" -d 'Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails'
-complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''
+nagios\t''
+prometheus\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l apache-config -d 'Read this Apache main file (apache2.conf, httpd.conf) instead of looking' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l nginx-config -d 'Read this nginx main file instead of looking' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l fpm-config -d 'Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l format -d 'Output format; jsonl prints one compact JSON object per line' -r -f -a "human\t''
+json\t''
+jsonl\t''
+nagios\t''
+prometheus\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l color -d 'When to colour human output (NO_COLOR and TERM=dumb turn `auto` off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l apache-config -d 'Read this Apache main file (apache2.conf, httpd.conf) instead of looking' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l nginx-config -d 'Read this nginx main file instead of looking' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l fpm-config -d 'Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l since -d 'Read the logs from this time on: 24h, 2h, 30m, 2026-11-23T07:00' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l timeout -d 'Deadline of each probe (they run at the same time)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "probe" -d 'Speak FastCGI to a socket with a synthetic request and diagnose what fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "logs" -d 'Turn FastCGI lines of Apache, nginx and php-fpm error logs into problems, causes and fixes'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "socket" -d 'Check a socket\'s path, owner and modes against the web server user, and who listens on it'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "ps" -d 'Show the web server, FastCGI process managers and applications as a tree, and what is wrong'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "explain" -d 'Explain a diagnostic code (FD1004), a class (timeout), a pasted log line, or list every code'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "spawn" -d 'Start a FastCGI application as a process manager would (socket on fd 0), probe it, and say why it fails'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "config" -d 'Read Apache, nginx and php-fpm configuration and cross-check what they are set up to reach'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "doctor" -d 'The whole FastCGI setup of this host: config, sockets, probes, processes and logs, one verdict'
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand help; and not __fish_seen_subcommand_from probe logs socket ps explain spawn config doctor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

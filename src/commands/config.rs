@@ -82,8 +82,7 @@ pub fn check(
     // What listens and the workers' memory are this host's: not facts about
     // a configuration root of another (a fixture, a mounted image), unless
     // the process table is that root's too.
-    let same_host =
-        host.config().is_host() || host.proc().root() != std::path::Path::new("/proc");
+    let same_host = host.config_matches_processes();
     let listening = host
         .listeners_snapshot()
         .ok()

@@ -133,7 +133,18 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
     // 2. Every backend, probed at once; one that is known dead is not.
     let targets = backends(&hc);
     let mut to_probe = Vec::new();
+    let live = host.config_matches_processes();
     for (address, b) in &targets {
+        if !live {
+            out.data.checks.push(Check {
+                check: "probe",
+                subject: address.clone(),
+                status: "skipped",
+                detail: "the configuration read is not this host's".into(),
+            });
+            out.data.endpoints.push(b.report(address, None));
+            continue;
+        }
         if dead.contains(address) {
             out.data.checks.push(Check {
                 check: "probe",
@@ -179,14 +190,15 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                     (Some(_), None) => "answered without a status".into(),
                     (None, _) => "no answer".into(),
                 };
-                rows_for(
-                    &mut out.data.checks,
-                    "probe",
-                    &address,
-                    &p.findings,
-                    &detail,
-                );
-                out.findings.extend(p.findings);
+                // A pool without ping.path answers the plain request with
+                // "Primary script unknown" (FD1403): the row says it answered.
+                let found: Vec<Finding> = p
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.code != codes::DEFAULT_SCRIPT_UNKNOWN.id)
+                    .collect();
+                rows_for(&mut out.data.checks, "probe", &address, &found, &detail);
+                out.findings.extend(found);
                 out.notes.extend(p.notes);
             }
             Ok(Err(e)) => out.data.checks.push(Check {
@@ -205,7 +217,14 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
     }
 
     // 3. The process tree: host-wide, unless the files to check were given.
-    if settings.given.any() {
+    if !live {
+        out.data.checks.push(Check {
+            check: "ps",
+            subject: "host".into(),
+            status: "skipped",
+            detail: "the configuration read is not this host's".into(),
+        });
+    } else if settings.given.any() {
         out.data.checks.push(Check {
             check: "ps",
             subject: "host".into(),

@@ -98,6 +98,13 @@ impl Host {
         &self.config
     }
 
+    /// Whether the configuration read belongs to the processes and sockets
+    /// seen: this host's own, or a fixture's with its own `/proc`. A mounted
+    /// image's or a fixture's files say nothing of what runs here.
+    pub fn config_matches_processes(&self) -> bool {
+        self.config.is_host() || self.proc.root() != Path::new("/proc")
+    }
+
     /// What checks may ask about paths: this host's filesystem.
     pub fn paths(&self) -> &'static dyn PathFacts {
         &Live

@@ -29,7 +29,13 @@ fn addresses(run: &Run) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{} {}", e["server"].as_str().unwrap(), e["address"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["server"].as_str().unwrap(),
+                e["address"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -39,7 +45,13 @@ fn pools(run: &Run) -> Vec<String> {
         .unwrap()
         .iter()
         .flat_map(|f| f["pools"].as_array().unwrap().clone())
-        .map(|p| format!("{} {}", p["name"].as_str().unwrap(), p["listen"].as_str().unwrap()))
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["listen"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -147,7 +159,10 @@ fn rhel_httpd_and_php_fpm() {
              <IfModule !mod_php.c>\n  <FilesMatch \\.(php|phar)$>\n    SetHandler \
              \"proxy:unix:/run/php-fpm/www.sock|fcgi://localhost\"\n  </FilesMatch>\n</IfModule>\n",
         ),
-        ("/etc/php-fpm.conf", "include=/etc/php-fpm.d/*.conf\n[global]\nerror_log = /var/log/php-fpm/error.log\n"),
+        (
+            "/etc/php-fpm.conf",
+            "include=/etc/php-fpm.d/*.conf\n[global]\nerror_log = /var/log/php-fpm/error.log\n",
+        ),
         (
             "/etc/php-fpm.d/www.conf",
             "[www]\nuser = apache\ngroup = apache\nlisten = /run/php-fpm/www.sock\n\
@@ -162,7 +177,10 @@ fn rhel_httpd_and_php_fpm() {
     let json = run.json();
     assert_eq!(json["apache"]["user"], "apache");
     assert_eq!(json["apache"]["error_logs"][0], "/etc/httpd/logs/error_log");
-    assert_eq!(json["fpm"][0]["pools"][0]["listen_acl_users"], "apache,nginx");
+    assert_eq!(
+        json["fpm"][0]["pools"][0]["listen_acl_users"],
+        "apache,nginx"
+    );
 }
 
 #[test]

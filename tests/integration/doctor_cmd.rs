@@ -224,6 +224,7 @@ fn expect(fault: Fault, code: &str, exit: i32, words: &str) {
     let Some(lab) = Lab::start(fault) else {
         return;
     };
+    println!("{}", lab.run("doctor", &["--color", "never"]).stdout);
     let run = lab.doctor();
     assert!(
         problems(&run).contains(&code.to_string()),
@@ -290,8 +291,20 @@ fn a_clean_setup_is_ok() {
     assert_eq!(json["fpm"][0]["pools"].as_array().unwrap().len(), 3);
     assert_eq!(json["apache"]["handlers"][0]["exec_cgi"], true, "{json}");
 
+    // People get the table of checks.
+    let run = lab.run("doctor", &["--color", "never"]);
+    println!("{}", run.stdout);
+    assert!(run.stdout.contains(" CHECK "), "{}", run.stdout);
+    assert!(
+        run.stdout.trim_end().ends_with("OK: no findings"),
+        "{}",
+        run.stdout
+    );
+    println!("{}", lab.run("config", &["--color", "never"]).stdout);
+
     // The monitoring outputs of the same run.
     let run = lab.run("doctor", &["--format", "nagios"]);
+    println!("{}", run.stdout);
     assert!(run.stdout.starts_with("FCGI OK - "), "{}", run.stdout);
     let run = lab.run("doctor", &["--format", "prometheus"]);
     assert_eq!(run.code, 0);

@@ -8,6 +8,7 @@ mod config_fixtures;
 mod doctor_cmd;
 mod explain;
 mod fake_peer;
+mod fleet;
 mod generated;
 mod layout;
 mod log_fixtures;
