@@ -27,7 +27,11 @@ pub fn run(
     exited: &[Exited],
 ) -> Outcome<()> {
     let mut out = Outcome::new(());
-    nothing_running(snapshot, &mut out);
+    // Applications that exited while watched are running, in a way: the
+    // crash loop says what is wrong.
+    if exited.is_empty() {
+        nothing_running(snapshot, &mut out);
+    }
     root_apps(snapshot, &mut out.findings);
     orphans(snapshot, &mut out.findings);
     zombies(snapshot, &mut out.findings);
@@ -54,8 +58,7 @@ fn nothing_running(snapshot: &Snapshot, out: &mut Outcome<()>) {
         .processes
         .values()
         .filter(|p| {
-            matches!(p.role, Role::PoolWorker | Role::App)
-                || (p.role == Role::ProcessManager && !p.software.is_web_server())
+            matches!(p.role, Role::PoolWorker | Role::App) || p.role == Role::ProcessManager
         })
         .count();
     if backends > 0 {
@@ -343,13 +346,25 @@ fn crash_loops(exited: &[Exited], findings: &mut Vec<Finding>) {
         }
         let pids: Vec<u32> = list.iter().map(|e| e.pid).collect();
         let longest = list.iter().map(|e| e.lived_seconds).fold(0.0, f64::max);
+        let mut statuses: Vec<&str> = list.iter().filter_map(|e| e.status.as_deref()).collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        let ended = match statuses.is_empty() {
+            true => String::new(),
+            false => format!(", ended by {}", statuses.join(", ")),
+        };
         findings.push(Finding::new(
             &codes::CRASH_LOOP,
             format!("pid {ppid}"),
             format!(
-                "{} processes of {command} (parent pid {ppid}) exited within {longest:.1} s of \
-                 starting while watched ({})",
+                "{} processes of {command} (parent pid {ppid}) exited within {} of starting \
+                 while watched{ended} ({})",
                 list.len(),
+                if longest < 0.1 {
+                    format!("{:.0} ms", longest * 1000.0)
+                } else {
+                    format!("{longest:.1} s")
+                },
                 pid_list(&pids)
             ),
         ));

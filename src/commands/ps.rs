@@ -30,6 +30,9 @@ pub struct PsReport {
     pub processes: Vec<Node>,
     /// Processes that exited while watched (with --watch).
     pub exited: Vec<Exited>,
+    /// With --watch: `process events` (the kernel's, as root) or `sampling
+    /// /proc every 200 ms`.
+    pub watched_by: Option<&'static str>,
     /// Show identical siblings one by one (`--all`).
     #[serde(skip)]
     pub all: bool,
@@ -82,9 +85,17 @@ pub fn run(settings: &PsSettings, host: &Host) -> Outcome<PsReport> {
     });
     if let Some(duration) = settings.watch {
         match watch::watch(host.proc(), duration) {
-            Ok((last, exited)) => {
-                host.install_snapshot(last);
-                out.data.exited = exited;
+            Ok(watched) => {
+                host.install_snapshot(watched.snapshot);
+                out.data.exited = watched.exited;
+                out.data.watched_by = Some(watched.seen_by);
+                if watched.seen_by != "process events" {
+                    out.notes.push(format!(
+                        "watched by {}: an application that lives less than that between \
+                         looks is missed (as root, the kernel's process events see every one)",
+                        watched.seen_by
+                    ));
+                }
             }
             Err(e) => out.notes.push(format!("--watch stopped early: {e}")),
         }

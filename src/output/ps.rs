@@ -107,7 +107,29 @@ pub fn render(out: &mut dyn Write, r: &PsReport, settings: &OutputSettings) -> i
         )?;
     }
     if !r.exited.is_empty() {
-        writeln!(out, "{} {} while watched", "exited".bold(), r.exited.len())?;
+        writeln!(
+            out,
+            "{} {} while watched{}",
+            "exited".bold(),
+            r.exited.len(),
+            r.watched_by
+                .map_or(String::new(), |w| format!(" (seen by {w})"))
+        )?;
+        // The last ten: enough to see a loop, not a screenful of it.
+        for e in r.exited.iter().rev().take(10).rev() {
+            writeln!(
+                out,
+                "  pid {:<7} lived {:>8}  {:<12} {}",
+                e.pid,
+                if e.lived_seconds < 1.0 {
+                    format!("{:.0} ms", e.lived_seconds * 1000.0)
+                } else {
+                    format!("{:.1} s", e.lived_seconds)
+                },
+                e.status.as_deref().unwrap_or("-"),
+                sanitize::escape(&e.command)
+            )?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod host;
 pub mod logs;
 pub mod nss;
 pub mod paths;
+pub mod proc_events;
 pub mod processes;
 pub mod procfs;
 pub mod services;

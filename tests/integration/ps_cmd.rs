@@ -597,3 +597,81 @@ fn without_a_process_table_ps_is_unknown_and_says_why() {
     assert!(last.starts_with("UNKNOWN: "), "{}", run.stdout);
     assert!(last.contains("/nonexistent-proc"), "{last}");
 }
+
+/// mod_fcgid restarts an application that dies as it starts: each lives a few
+/// milliseconds, far less than a look at /proc every 200 ms can catch. As root
+/// the kernel's process events see every one, with its exit status.
+#[test]
+fn a_crash_loop_of_millisecond_applications_is_caught() {
+    if !require(is_root(), "root (the kernel's process events)") {
+        return;
+    }
+    let apache = need!(servers::apache_binary(), "apache2");
+    if !require(
+        Path::new("/usr/lib/apache2/modules/mod_fcgid.so").exists(),
+        "mod_fcgid (libapache2-mod-fcgid)",
+    ) {
+        return;
+    }
+    let dir = lab_dir();
+    let d = dir.path();
+    let apps = d.join("fcgid");
+    std::fs::create_dir(&apps).unwrap();
+    let script = apps.join("dies.fcgi");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'dies.fcgi: cannot open /srv/app/settings.ini' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = servers::free_port();
+    let body = format!(
+        "FcgidIPCDir {d}/fcgid-ipc\nFcgidProcessTableFile {d}/apache-run/fcgid_shm\n\
+         FcgidSpawnScoreUpLimit 1000\nFcgidConnectTimeout 1\n\
+         DocumentRoot {apps}\n<Directory {apps}>\n  Options +ExecCGI\n\
+         AddHandler fcgid-script .fcgi\n  Require all granted\n</Directory>\n",
+        d = d.display(),
+        apps = apps.display()
+    );
+    let _apache = servers::start_apache(&apache, d, port, &["fcgid"], &body);
+    // Requests keep asking for it while ps watches.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                servers::http_get(port, "/dies.fcgi");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let run = ps_json(&["--watch", "3s"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    asking.join().unwrap();
+    let json = run.json();
+    assert_eq!(json["watched_by"], "process events", "{}", run.stdout);
+    let died: Vec<&Value> = json["exited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["command"].as_str().unwrap().contains("dies.fcgi"))
+        .collect();
+    assert!(died.len() >= 2, "{}", run.stdout);
+    for e in &died {
+        assert_eq!(e["status"], "exit 3", "{e}");
+        assert!(e["lived_seconds"].as_f64().unwrap() < 0.2, "{e}");
+    }
+    let loops: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "FD4005")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        loops
+            .iter()
+            .any(|m| m.contains("dies.fcgi") && m.contains("exit 3")),
+        "{loops:?}"
+    );
+}
