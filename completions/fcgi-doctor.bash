@@ -133,7 +133,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__doctor)
-            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --since --timeout --help --version"
+            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --since --timeout --watch --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +164,10 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

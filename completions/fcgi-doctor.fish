@@ -200,6 +200,7 @@ complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l nginx
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l fpm-config -d 'Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l since -d 'Read the logs from this time on: 24h, 2h, 30m, 2026-11-23T07:00' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l timeout -d 'Deadline of each probe (they run at the same time)' -r
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l watch -d 'Also watch the processes this long (as `ps --watch`, while the probes run) for applications that die and are restarted' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -s V -l version -d 'Print version'

@@ -16,6 +16,7 @@ use crate::core::outcome::Outcome;
 use crate::core::registry::codes;
 use crate::sources::host::Host;
 use crate::sources::processes::{Process, Role, Snapshot, Software};
+use crate::sources::services::Services;
 use crate::sources::watch::Exited;
 use crate::sources::webuser::WebUser;
 
@@ -30,7 +31,7 @@ pub fn run(
     // Applications that exited while watched are running, in a way: the
     // crash loop says what is wrong.
     if exited.is_empty() {
-        nothing_running(snapshot, &mut out);
+        nothing_running(snapshot, host.services(), &mut out);
     }
     root_apps(snapshot, &mut out.findings);
     orphans(snapshot, &mut out.findings);
@@ -53,7 +54,7 @@ pub fn run(
     out
 }
 
-fn nothing_running(snapshot: &Snapshot, out: &mut Outcome<()>) {
+fn nothing_running(snapshot: &Snapshot, services: &Services, out: &mut Outcome<()>) {
     let backends = snapshot
         .processes
         .values()
@@ -98,8 +99,18 @@ fn nothing_running(snapshot: &Snapshot, out: &mut Outcome<()>) {
             servers.into_iter().collect::<Vec<_>>().join(" and ")
         )
     };
-    out.findings
-        .push(Finding::new(&codes::NOTHING_RUNNING, "host", message));
+    let mut finding = Finding::new(&codes::NOTHING_RUNNING, "host", message);
+    // The registry's fix starts php-fpm; a host without it runs something else.
+    if services.php_fpm.is_empty() {
+        finding = finding.with_fix(
+            "Start the FastCGI backend the web server is configured to reach (fcgi-doctor \
+             config lists them: an application's own service, spawn-fcgi, fcgiwrap), or, for \
+             mod_fcgid and mod_fastcgi, look in Apache's error log for why its process manager \
+             starts nothing (and run fcgi-doctor ps --watch 10s as root to see applications \
+             that die as they start).",
+        );
+    }
+    out.findings.push(finding);
 }
 
 /// Workers and applications running as root, one finding per command.

@@ -142,6 +142,7 @@ const DOCTOR_EXAMPLES: &str = "\
 Examples:
   fcgi-doctor doctor
   fcgi-doctor doctor --since 1h
+  fcgi-doctor doctor --watch 10s
   fcgi-doctor doctor --format nagios
   fcgi-doctor doctor --format prometheus > /var/lib/node_exporter/textfile/fcgi.prom
   fcgi-doctor doctor --format json | jq '.checks[] | select(.status != \"ok\")'
@@ -185,6 +186,11 @@ pub struct DoctorArgs {
     /// Deadline of each probe (they run at the same time).
     #[arg(long, value_name = "DURATION", default_value = "3s")]
     pub timeout: String,
+
+    /// Also watch the processes this long (as `ps --watch`, while the probes
+    /// run) for applications that die and are restarted.
+    #[arg(long, value_name = "DURATION")]
+    pub watch: Option<String>,
 }
 
 const SPAWN_EXAMPLES: &str = "\

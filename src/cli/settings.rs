@@ -414,6 +414,11 @@ pub fn doctor(args: &super::DoctorArgs) -> Result<crate::commands::doctor::Docto
         given: config_files(&args.files),
         since,
         timeout: parse_duration("--timeout", &args.timeout)?,
+        watch: args
+            .watch
+            .as_deref()
+            .map(|w| parse_duration("--watch", w))
+            .transpose()?,
     })
 }
 

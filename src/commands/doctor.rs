@@ -30,6 +30,8 @@ pub struct DoctorSettings {
     pub since: Timestamp,
     /// Each probe's deadline.
     pub timeout: Duration,
+    /// `--watch`: how long to watch the processes, while the probes run.
+    pub watch: Option<Duration>,
 }
 
 /// `doctor`'s data beside the common JSON keys.
@@ -165,15 +167,31 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
             }),
         }
     }
-    let probed: Vec<_> = std::thread::scope(|scope| {
+    // The process tree is looked at meanwhile (watched, with --watch).
+    // With files given, the host's other processes are not this setup's:
+    // only a watch's crash loops are asked for.
+    let judge_ps = live && (!settings.given.any() || settings.watch.is_some());
+    let (probed, ps_out): (Vec<_>, _) = std::thread::scope(|scope| {
+        let ps = judge_ps.then(|| {
+            scope.spawn(|| {
+                ps::run(
+                    &PsSettings {
+                        all: false,
+                        watch: settings.watch,
+                    },
+                    host,
+                )
+            })
+        });
         let handles: Vec<_> = to_probe
             .iter()
             .map(|(address, s)| (address, scope.spawn(move || probe::run(s, host))))
             .collect();
-        handles
+        let probed = handles
             .into_iter()
             .map(|(address, h)| (address.clone(), h.join()))
-            .collect()
+            .collect();
+        (probed, ps.map(|h| h.join()))
     });
     for (address, result) in probed {
         let b = &targets[&address];
@@ -217,6 +235,7 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
     }
 
     // 3. The process tree: host-wide, unless the files to check were given.
+    let mut exited = Vec::new();
     if !live {
         out.data.checks.push(Check {
             check: "ps",
@@ -224,7 +243,7 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
             status: "skipped",
             detail: "the configuration read is not this host's".into(),
         });
-    } else if settings.given.any() {
+    } else if settings.given.any() && settings.watch.is_none() {
         out.data.checks.push(Check {
             check: "ps",
             subject: "host".into(),
@@ -233,14 +252,10 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                      (fcgi-doctor ps shows them)"
                 .into(),
         });
-    } else {
-        let p = ps::run(
-            &PsSettings {
-                all: false,
-                watch: None,
-            },
-            host,
-        );
+    } else if let Some(Ok(mut p)) = ps_out {
+        if settings.given.any() {
+            p.findings.retain(|f| f.code == codes::CRASH_LOOP.id);
+        }
         let s = &p.data.summary;
         let detail = format!(
             "{} web servers, {} process managers, {} pool workers, {} applications",
@@ -260,6 +275,14 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
         if !config_cmd::nothing_found(&hc) {
             out.findings.extend(p.findings);
         }
+        exited = p.data.exited;
+    } else {
+        out.data.checks.push(Check {
+            check: "ps",
+            subject: "host".into(),
+            status: "unknown",
+            detail: "the look at the process table failed".into(),
+        });
     }
 
     // 4. The recent part of every error log the configurations name.
@@ -291,6 +314,7 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
         }
     }
     out.data.logs = files;
+    join_crash_loops(&mut out.findings, &exited, &out.data.logs);
     crate::checks::fixes::localize_all(&mut out.findings, host);
     dedupe(&mut out.findings);
     out
@@ -405,6 +429,68 @@ fn log_files(hc: &HostConfig, host: &Host) -> Vec<String> {
         .filter(|f| host.config().file(f).is_file())
         .map(|f| host.config().file(f).display().to_string())
         .collect()
+}
+
+/// A crash loop `ps` saw, joined with what the logs say of the same program:
+/// the application's own last words (its stderr in the error log, its exit)
+/// are the cause the loop's finding names.
+fn join_crash_loops(
+    findings: &mut [Finding],
+    exited: &[crate::sources::watch::Exited],
+    logs: &[String],
+) {
+    let log_lines: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.code != codes::CRASH_LOOP.id)
+        .map(|f| (f.code.to_string(), f.message.clone()))
+        .collect();
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.code == codes::CRASH_LOOP.id)
+    {
+        let programs: Vec<&str> = exited
+            .iter()
+            .filter(|e| f.message.contains(&e.command))
+            .flat_map(|e| e.command.split_whitespace())
+            .filter_map(|w| w.rsplit('/').next())
+            .filter(|name| name.contains('.') && name.len() > 3)
+            .collect();
+        // Its own last words first: mod_fcgid and mod_fastcgi send an
+        // application's stderr straight into the error log, unprefixed.
+        if let Some((file, line)) = last_words(logs, &programs) {
+            f.message = format!("{}; its last words in {file}: {line}", f.message);
+            continue;
+        }
+        let said = log_lines
+            .iter()
+            .find(|(_, message)| programs.iter().any(|p| message.contains(p)));
+        if let Some((code, message)) = said {
+            f.message = format!("{}; the error log says ({code}): {message}", f.message);
+        }
+    }
+}
+
+/// The last line of the logs' last 256 KiB that names one of `programs` and is
+/// not the web server's own (those carry `[module:level]` or `AH` codes).
+fn last_words(logs: &[String], programs: &[&str]) -> Option<(String, String)> {
+    let own = |line: &str| {
+        line.starts_with('[') || line.contains("mod_fcgid:") || line.contains("FastCGI:")
+    };
+    logs.iter().find_map(|file| {
+        let lines =
+            crate::sources::files::tail_lines(std::path::Path::new(file), 256 * 1024).ok()?;
+        lines
+            .iter()
+            .rev()
+            .find(|l| !own(l) && programs.iter().any(|p| l.contains(p)))
+            .map(|l| {
+                let line: String = l.chars().take(300).collect();
+                (
+                    file.clone(),
+                    crate::core::sanitize::escape(&line).into_owned(),
+                )
+            })
+    })
 }
 
 /// One row per subject of `findings`, for `check`.

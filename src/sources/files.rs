@@ -79,6 +79,30 @@ fn not_regular() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")
 }
 
+/// The lines of the last `bytes` of the regular file at `path` (the first,
+/// likely cut, dropped unless the file is that small), invalid UTF-8 replaced.
+pub fn tail_lines(path: &Path, bytes: u64) -> io::Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut file: File = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path)?;
+    let size = file.metadata()?.len();
+    let start = size.saturating_sub(bytes);
+    file.seek(SeekFrom::Start(start))?;
+    let mut raw = Vec::new();
+    file.take(bytes).read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if start > 0 && !lines.is_empty() {
+        lines.remove(0);
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -503,3 +503,77 @@ fn children_of(pid: u32) -> Vec<u32> {
     }
     out
 }
+
+/// An application mod_fcgid restarts as fast as it dies: doctor's watch sees
+/// the loop (as root, by the kernel's process events) and names what the
+/// error log says of the same program.
+#[test]
+fn a_crash_loop_is_joined_with_what_the_log_says() {
+    if !crate::util::require(is_root(), "root (the kernel's process events)") {
+        return;
+    }
+    let apache = need!(servers::apache_binary(), "apache2");
+    let dir = lab_dir();
+    let d = dir.path();
+    let apps = d.join("apps");
+    std::fs::create_dir(&apps).unwrap();
+    let script = apps.join("dies.fcgi");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'dies.fcgi: cannot open /srv/app/settings.ini' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = servers::free_port();
+    let body = format!(
+        "FcgidIPCDir {d}/fcgid-ipc\nFcgidProcessTableFile {d}/apache-run/fcgid_shm\n\
+         FcgidSpawnScoreUpLimit 1000\nFcgidConnectTimeout 1\n\
+         DocumentRoot {apps}\n<Directory {apps}>\n  Options +ExecCGI\n\
+         AddHandler fcgid-script .fcgi\n  Require all granted\n</Directory>\n",
+        d = d.display(),
+        apps = apps.display()
+    );
+    let _apache = servers::start_apache(&apache, d, port, &["fcgid"], &body);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                servers::http_get(port, "/dies.fcgi");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let run = fcgi_doctor([
+        "doctor",
+        "--apache-config",
+        d.join("apache.conf").to_str().unwrap(),
+        "--watch",
+        "3s",
+        "--format",
+        "json",
+    ])
+    .run();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    asking.join().unwrap();
+    println!("{}", run.stdout);
+    let loops: Vec<String> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "FD4005")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    let ours = loops
+        .iter()
+        .find(|m| m.contains("dies.fcgi"))
+        .unwrap_or_else(|| panic!("{loops:?}\n{}", run.stdout));
+    assert!(ours.contains("exit 3"), "{ours}");
+    // Its own last words, from Apache's error log, are the cause.
+    assert!(
+        ours.contains("its last words in") && ours.contains("cannot open /srv/app/settings.ini"),
+        "{ours}"
+    );
+    assert_eq!(run.code, 2);
+}
