@@ -544,6 +544,165 @@ mod tests {
         assert_eq!(fpm_seconds("x"), None);
     }
 
+    use crate::sources::config::nginx::{Endpoint, NginxConfig};
+    use crate::sources::config::Origin;
+    use crate::sources::paths::Owner;
+
+    /// Nothing on disk: every path is missing.
+    struct Nothing;
+
+    impl PathFacts for Nothing {
+        fn owner(&self, _: &Path) -> std::io::Result<Owner> {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+        fn kind(&self, _: &Path) -> std::io::Result<FileKind> {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+        fn first_missing(&self, p: &Path) -> Option<PathBuf> {
+            Some(p.to_path_buf())
+        }
+        fn has_acl(&self, _: &Path) -> bool {
+            false
+        }
+        fn file_id(&self, _: &Path) -> Option<(u64, u64)> {
+            None
+        }
+    }
+
+    fn pool(name: &str, listen: &str) -> Pool {
+        Pool {
+            name: name.into(),
+            listen: Some(listen.into()),
+            file: PathBuf::from(format!("/etc/php/8.2/fpm/pool.d/{name}.conf")),
+            line: 1,
+            ..Pool::default()
+        }
+    }
+
+    fn nginx(location: &str, address: &str, script_filename: Option<&str>) -> Endpoint {
+        Endpoint {
+            address: address.into(),
+            location: Some(location.into()),
+            script_filename: script_filename.map(str::to_string),
+            origin: Origin {
+                file: "/etc/nginx/sites-enabled/default".into(),
+                line: 12,
+            },
+            ..Endpoint::default()
+        }
+    }
+
+    fn host(pools: Vec<Pool>, endpoints: Vec<Endpoint>) -> HostConfig {
+        HostConfig {
+            nginx: Some(NginxConfig {
+                files: vec!["/etc/nginx/nginx.conf".into()],
+                endpoints,
+                ..NginxConfig::default()
+            }),
+            fpm: vec![FpmConfig {
+                file: "/etc/php/8.2/fpm/php-fpm.conf".into(),
+                files: vec!["/etc/php/8.2/fpm/php-fpm.conf".into()],
+                pools,
+                ..FpmConfig::default()
+            }],
+            ..HostConfig::default()
+        }
+    }
+
+    fn codes(found: &[Finding]) -> Vec<&str> {
+        found.iter().map(|f| f.code).collect()
+    }
+
+    fn facts(listening: &[&str], memory: Option<(u64, u64)>) -> Facts<'static> {
+        Facts {
+            paths: &Nothing,
+            listening: Some(listening.iter().filter_map(|a| Address::parse(a)).collect()),
+            web_users: Vec::new(),
+            memory,
+        }
+    }
+
+    #[test]
+    fn a_status_page_open_to_the_world_and_a_missing_script_filename() {
+        let mut www = pool("www", "/run/php/www.sock");
+        www.status_path = Some("/status".into());
+        let mut closed = nginx(
+            "= /status",
+            "unix:/run/php/www.sock",
+            Some("$fastcgi_script_name"),
+        );
+        closed.access_rules = vec!["allow 127.0.0.1".into(), "deny all".into()];
+        let config = host(
+            vec![www],
+            vec![
+                nginx("~ ^/(status|ping)$", "unix:/run/php/www.sock", Some("x")),
+                closed,
+                nginx("~ \\.php$", "unix:/run/php/www.sock", None),
+            ],
+        );
+        let found = cross_check(&config, &facts(&["/run/php/www.sock"], None));
+        assert_eq!(codes(&found), ["FD1808", "FD1811"], "{found:#?}");
+    }
+
+    #[test]
+    fn pools_down_stale_or_missing_each_say_so() {
+        let config = host(
+            vec![
+                pool("www", "/run/php/www.sock"),
+                pool("api", "127.0.0.1:9001"),
+            ],
+            vec![
+                nginx("/", "unix:/run/php/www.sock", Some("x")),
+                nginx("/api", "127.0.0.1:9001", Some("x")),
+                nginx("/old", "unix:/run/php/php7.4-fpm.sock", Some("x")),
+            ],
+        );
+        let found = cross_check(&config, &facts(&[], None));
+        assert_eq!(codes(&found), ["FD1801", "FD1803", "FD1803"], "{found:#?}");
+        assert!(
+            found[0].message.contains("the closest pool is www"),
+            "{}",
+            found[0].message
+        );
+        // What listens unknown (no process table): nothing is said of it.
+        let unknown = Facts {
+            listening: None,
+            ..facts(&[], None)
+        };
+        assert!(cross_check(&config, &unknown).is_empty());
+    }
+
+    #[test]
+    fn more_workers_than_memory_is_told() {
+        let mut a = pool("a", "/run/a.sock");
+        a.max_children = Some(50);
+        let mut b = pool("b", "/run/b.sock");
+        b.max_children = Some(30);
+        let config = HostConfig {
+            fpm: vec![FpmConfig {
+                pools: vec![a, b],
+                ..FpmConfig::default()
+            }],
+            ..HostConfig::default()
+        };
+        let gib = 1 << 30;
+        let found = cross_check(
+            &config,
+            &facts(&["/run/a.sock", "/run/b.sock"], Some((4 * gib, 100 << 20))),
+        );
+        assert_eq!(codes(&found), ["FD1809"], "{found:#?}");
+        assert!(
+            found[0].message.contains("80 (a 50, b 30) at 100 MiB"),
+            "{}",
+            found[0].message
+        );
+        let roomy = cross_check(
+            &config,
+            &facts(&["/run/a.sock", "/run/b.sock"], Some((16 * gib, 100 << 20))),
+        );
+        assert!(roomy.is_empty());
+    }
+
     #[test]
     fn nginx_locations_take_the_paths_nginx_gives_them() {
         assert!(location_matches("= /status", "/status"));
