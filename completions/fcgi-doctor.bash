@@ -99,7 +99,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__config)
-            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --help --version"
+            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --nginx-dump --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,6 +122,10 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --fpm-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-dump)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -133,7 +137,7 @@ _fcgi__doctor() {
             return 0
             ;;
         fcgi__subcmd__doctor__subcmd__doctor)
-            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --since --timeout --watch --help --version"
+            opts="-q -h -V --format --color --quiet --apache-config --nginx-config --fpm-config --nginx-dump --since --timeout --watch --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -156,6 +160,10 @@ _fcgi__doctor() {
                     return 0
                     ;;
                 --fpm-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nginx-dump)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -184,6 +184,7 @@ never\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l apache-config -d 'Read this Apache main file (apache2.conf, httpd.conf) instead of looking' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l nginx-config -d 'Read this nginx main file instead of looking' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l fpm-config -d 'Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -l nginx-dump -d 'Read nginx\'s configuration from the output of `nginx -T` (a file, or - for standard input) instead of its files: for an nginx in a container' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -s q -l quiet -d 'Print nothing when the status is OK, and only the findings otherwise'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -s h -l help -d 'Print help'
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand config" -s V -l version -d 'Print version'
@@ -198,6 +199,7 @@ never\t''"
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l apache-config -d 'Read this Apache main file (apache2.conf, httpd.conf) instead of looking' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l nginx-config -d 'Read this nginx main file instead of looking' -r -F
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l fpm-config -d 'Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable' -r -F
+complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l nginx-dump -d 'Read nginx\'s configuration from the output of `nginx -T` (a file, or - for standard input) instead of its files: for an nginx in a container' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l since -d 'Read the logs from this time on: 24h, 2h, 30m, 2026-11-23T07:00' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l timeout -d 'Deadline of each probe (they run at the same time)' -r
 complete -c fcgi-doctor -n "__fish_fcgi_doctor_using_subcommand doctor" -l watch -d 'Also watch the processes this long (as `ps --watch`, while the probes run) for applications that die and are restarted' -r

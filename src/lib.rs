@@ -116,7 +116,7 @@ fn dispatch(
             commands::spawn::run(spawn, &host)?.map(|r| Data::Spawn(Box::new(r)))
         }
         Command::Config(args) => {
-            let config = cli::settings::config(args);
+            let config = cli::settings::config(args)?;
             commands::config::run(&config, &Host::from_env()).map(|r| Data::Config(Box::new(r)))
         }
         Command::Doctor(args) => {

@@ -54,7 +54,9 @@ pub fn cross_check(config: &HostConfig, facts: &Facts) -> Vec<Finding> {
         let pool = pools
             .iter()
             .find(|p| p.address.as_ref().is_some_and(|a| address.reaches(a)));
-        findings.extend(endpoint_findings(e, &address, pool, &pools, facts));
+        if !e.elsewhere {
+            findings.extend(endpoint_findings(e, &address, pool, &pools, facts));
+        }
         if let Some(pool) = pool {
             findings.extend(timeout_order(e, &subject, pool.pool));
             findings.extend(status_open(e, &subject, pool.pool));

@@ -132,6 +132,7 @@ Examples:
   fcgi-doctor config
   fcgi-doctor config --format json | jq '.endpoints'
   fcgi-doctor config --nginx-config /srv/nginx/nginx.conf --fpm-config /etc/php/8.2/fpm/php-fpm.conf
+  docker exec web nginx -T | fcgi-doctor config --nginx-dump -
 
 Without files given, it reads what the running masters were started with
 (apache2 -f, nginx -c, php-fpm's title) and the usual places (Debian, RHEL,
@@ -166,6 +167,11 @@ pub struct ConfigFiles {
     /// Read this php-fpm main file (php-fpm.conf) instead of looking; repeatable.
     #[arg(long, value_name = "FILE")]
     pub fpm_config: Vec<std::path::PathBuf>,
+
+    /// Read nginx's configuration from the output of `nginx -T` (a file, or -
+    /// for standard input) instead of its files: for an nginx in a container.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "nginx_config")]
+    pub nginx_dump: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -391,19 +391,31 @@ pub fn parse_status_range(text: &str) -> Result<RangeInclusive<u16>> {
 }
 
 /// The configuration files given to `config` and `doctor`, made absolute.
-fn config_files(files: &super::ConfigFiles) -> crate::sources::config::Given {
+fn config_files(files: &super::ConfigFiles) -> Result<crate::sources::config::Given> {
     let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
-    crate::sources::config::Given {
+    let nginx_dump = files
+        .nginx_dump
+        .as_deref()
+        .map(|spec| {
+            let at = match spec {
+                "-" => "-".to_string(),
+                file => format!("@{file}"),
+            };
+            read_body("--nginx-dump", &at).map(|b| String::from_utf8_lossy(&b).into_owned())
+        })
+        .transpose()?;
+    Ok(crate::sources::config::Given {
         apache: files.apache_config.as_ref().map(absolute),
         nginx: files.nginx_config.as_ref().map(absolute),
         fpm: files.fpm_config.iter().map(absolute).collect(),
-    }
+        nginx_dump,
+    })
 }
 
-pub fn config(args: &super::ConfigArgs) -> crate::commands::config::ConfigSettings {
-    crate::commands::config::ConfigSettings {
-        given: config_files(&args.files),
-    }
+pub fn config(args: &super::ConfigArgs) -> Result<crate::commands::config::ConfigSettings> {
+    Ok(crate::commands::config::ConfigSettings {
+        given: config_files(&args.files)?,
+    })
 }
 
 /// Validates `doctor` arguments.
@@ -411,7 +423,7 @@ pub fn doctor(args: &super::DoctorArgs) -> Result<crate::commands::doctor::Docto
     let since = crate::sources::logs::time::parse_bound(&args.since)
         .map_err(|e| usage(format!("--since: {e}")))?;
     Ok(crate::commands::doctor::DoctorSettings {
-        given: config_files(&args.files),
+        given: config_files(&args.files)?,
         since,
         timeout: parse_duration("--timeout", &args.timeout)?,
         watch: args

@@ -348,7 +348,7 @@ impl Backend {
 fn backends(hc: &HostConfig) -> BTreeMap<String, Backend> {
     let mut out: BTreeMap<String, Backend> = BTreeMap::new();
     let endpoints = hc.endpoints();
-    for e in endpoints.iter().filter(|e| !e.dynamic) {
+    for e in endpoints.iter().filter(|e| !e.dynamic && !e.elsewhere) {
         let Some(address) = Address::parse(&e.address) else {
             continue;
         };

@@ -301,3 +301,52 @@ fn plesk_vhost_sockets_and_a_vhost_left_behind() {
         "/var/www/vhosts/system/example.com/php-fpm.sock"
     );
 }
+
+/// `nginx -T` from a container, piped in: real nginx prints the dump.
+#[test]
+fn an_nginx_dump_is_read_from_standard_input() {
+    let nginx = need!(crate::servers::nginx_binary(), "nginx");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("sites")).unwrap();
+    std::fs::write(
+        d.join("nginx.conf"),
+        format!(
+            "error_log {0}/error.log;\npid {0}/nginx.pid;\nevents {{}}\nhttp {{\n  \
+             include {0}/sites/*.conf;\n}}\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("sites/app.conf"),
+        "server {\n  listen 127.0.0.1:8080;\n  root /srv/app;\n  location ~ \\.php$ {\n    \
+         fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n    \
+         fastcgi_pass unix:/run/php/php-fpm.sock;\n  }\n}\n",
+    )
+    .unwrap();
+    let dump = std::process::Command::new(nginx)
+        .arg("-T")
+        .arg("-c")
+        .arg(d.join("nginx.conf"))
+        .arg("-p")
+        .arg(d)
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let run = fcgi_doctor(["config", "--nginx-dump", "-", "--format", "json"])
+        .stdin_bytes()
+        .run_with_input(&dump.stdout);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(addresses(&run), ["nginx unix:/run/php/php-fpm.sock"]);
+    let endpoint = &run.json()["nginx"]["endpoints"][0];
+    assert_eq!(
+        endpoint["origin"]["file"],
+        format!("{}/sites/app.conf", d.display())
+    );
+    assert_eq!(endpoint["origin"]["line"], 6);
+}

@@ -43,11 +43,16 @@ pub struct Given {
     pub apache: Option<PathBuf>,
     pub nginx: Option<PathBuf>,
     pub fpm: Vec<PathBuf>,
+    /// The text of `nginx -T`, read instead of nginx's files.
+    pub nginx_dump: Option<String>,
 }
 
 impl Given {
     pub fn any(&self) -> bool {
-        self.apache.is_some() || self.nginx.is_some() || !self.fpm.is_empty()
+        self.apache.is_some()
+            || self.nginx.is_some()
+            || !self.fpm.is_empty()
+            || self.nginx_dump.is_some()
     }
 }
 
@@ -59,6 +64,10 @@ pub struct HostConfig {
     pub fpm: Vec<FpmConfig>,
     /// What was looked for, and where: said when nothing is found.
     pub looked: Vec<String>,
+    /// nginx's configuration came from `nginx -T` output, maybe another
+    /// host's or a container's: its backends are not looked for here.
+    #[serde(skip)]
+    pub nginx_dumped: bool,
 }
 
 /// Finds and reads the configurations: the files given, or those the running
@@ -113,7 +122,11 @@ pub fn discover(root: &ConfigRoot, snapshot: Option<&Snapshot>, given: &Given) -
         );
     }
     config.apache = apache_main.map(|main| apache::load(root, &main));
-    config.nginx = nginx_main.map(|main| nginx::load(root, &main));
+    config.nginx_dumped = given.nginx_dump.is_some();
+    config.nginx = match &given.nginx_dump {
+        Some(dump) => Some(nginx::parse_dump(dump)),
+        None => nginx_main.map(|main| nginx::load(root, &main)),
+    };
     config.fpm = fpm_mains
         .iter()
         .map(|main| fpmconf::load(root, main))
@@ -202,6 +215,10 @@ pub struct WebEndpoint {
     pub access_rules: Vec<String>,
     /// Named by a variable (`fastcgi_pass $backend`): not checked.
     pub dynamic: bool,
+    /// Read from another host's configuration (an `nginx -T` dump): what
+    /// listens here says nothing of it.
+    #[serde(skip)]
+    pub elsewhere: bool,
     pub origin: Origin,
 }
 
@@ -237,6 +254,7 @@ impl HostConfig {
                     checks_script_filename: false,
                     access_rules: Vec::new(),
                     dynamic: false,
+                    elsewhere: false,
                     origin: e.origin.clone(),
                 });
             }
@@ -261,6 +279,7 @@ impl HostConfig {
                     checks_script_filename: true,
                     access_rules: e.access_rules.clone(),
                     dynamic: e.dynamic,
+                    elsewhere: self.nginx_dumped,
                     origin: e.origin.clone(),
                 });
             }
@@ -282,6 +301,13 @@ impl HostConfig {
         }
         if let Some(n) = &self.nginx {
             notes.extend(n.notes.iter().map(|x| format!("nginx: {x}")));
+        }
+        if self.nginx_dumped {
+            notes.push(
+                "nginx's configuration was read from `nginx -T` output: its backends are not \
+                 looked for on this host (run fcgi-doctor where nginx runs to check them)"
+                    .into(),
+            );
         }
         for f in &self.fpm {
             notes.extend(f.notes.iter().map(|n| format!("php-fpm: {n}")));
