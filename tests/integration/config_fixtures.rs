@@ -350,3 +350,41 @@ fn an_nginx_dump_is_read_from_standard_input() {
     );
     assert_eq!(endpoint["origin"]["line"], 6);
 }
+
+#[test]
+fn alpine_nginx_and_php82() {
+    let root = layout(&[
+        (
+            "/etc/nginx/nginx.conf",
+            "user nginx;\nerror_log /var/log/nginx/error.log warn;\nevents {}\n\
+             http {\n  include /etc/nginx/http.d/*.conf;\n}\n",
+        ),
+        (
+            "/etc/nginx/fastcgi.conf",
+            "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n",
+        ),
+        (
+            "/etc/nginx/http.d/default.conf",
+            "server {\n  listen 80 default_server;\n  root /var/www/localhost/htdocs;\n\
+             location ~ \\.php$ {\n    fastcgi_pass 127.0.0.1:9000;\n    include fastcgi.conf;\n\
+             fastcgi_read_timeout 300;\n  }\n}\n",
+        ),
+        (
+            "/etc/php82/php-fpm.conf",
+            "[global]\nerror_log = /var/log/php82/error.log\ninclude=/etc/php82/php-fpm.d/*.conf\n",
+        ),
+        (
+            "/etc/php82/php-fpm.d/www.conf",
+            "[www]\nuser = nobody\ngroup = nobody\nlisten = 127.0.0.1:9000\npm = dynamic\n\
+             pm.max_children = 5\nrequest_terminate_timeout = 120\n",
+        ),
+    ]);
+    let run = config(root.path());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(addresses(&run), ["nginx 127.0.0.1:9000"]);
+    assert_eq!(pools(&run), ["www 127.0.0.1:9000"]);
+    let json = run.json();
+    assert_eq!(json["nginx"]["user"], "nginx");
+    assert_eq!(json["endpoints"][0]["timeout"], 300);
+    assert_eq!(json["fpm"][0]["error_log"], "/var/log/php82/error.log");
+}
