@@ -10,6 +10,7 @@ mod explain;
 mod fake_peer;
 mod fleet;
 mod generated;
+mod hostile_peers;
 mod layout;
 mod log_fixtures;
 mod logs;

@@ -16,6 +16,8 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// With [`Cmd::measure_memory`]: the peak resident memory in KiB.
+    pub max_rss_kib: Option<u64>,
 }
 
 impl Run {
@@ -60,6 +62,7 @@ pub struct Cmd {
     /// A fixture configuration root that lives as long as the command.
     host: Option<tempfile::TempDir>,
     open_fd: Option<i32>,
+    measure: bool,
 }
 
 pub fn fcgi_doctor<I, S>(args: I) -> Cmd
@@ -82,6 +85,7 @@ where
         as_nobody: false,
         host: None,
         open_fd: None,
+        measure: false,
     }
 }
 
@@ -121,6 +125,14 @@ impl Cmd {
     /// parent would leave one.
     pub fn with_open_fd(mut self, fd: i32) -> Self {
         self.open_fd = Some(fd);
+        self
+    }
+
+    /// Runs it under GNU time, which reports the peak resident memory. (A
+    /// child's own wait4 figure would include this test process's memory:
+    /// the kernel keeps the larger of the two across fork and exec.)
+    pub fn measure_memory(mut self) -> Self {
+        self.measure = true;
         self
     }
 
@@ -169,6 +181,27 @@ impl Cmd {
                 });
             }
         }
+        let report = tempfile::NamedTempFile::new().unwrap();
+        if self.measure {
+            let mut timed = Command::new("/usr/bin/time");
+            timed
+                .arg("-f")
+                .arg("%M")
+                .arg("-o")
+                .arg(report.path())
+                .arg(self.cmd.get_program())
+                .args(self.cmd.get_args())
+                .env_clear()
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            for (k, v) in self.cmd.get_envs() {
+                if let Some(v) = v {
+                    timed.env(k, v);
+                }
+            }
+            self.cmd = timed;
+        }
         let started = Instant::now();
         let mut child = self.cmd.spawn().expect("spawn fcgi-doctor");
         if let Some(mut stdin) = child.stdin.take() {
@@ -181,6 +214,10 @@ impl Cmd {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             elapsed: started.elapsed(),
+            max_rss_kib: self
+                .measure
+                .then(|| std::fs::read_to_string(report.path()).unwrap_or_default())
+                .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok())),
         }
     }
 }
