@@ -614,37 +614,8 @@ fn a_crash_loop_of_millisecond_applications_is_caught() {
         return;
     }
     let dir = lab_dir();
-    let d = dir.path();
-    let apps = d.join("fcgid");
-    std::fs::create_dir(&apps).unwrap();
-    let script = apps.join("dies.fcgi");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\necho 'dies.fcgi: cannot open /srv/app/settings.ini' >&2\nexit 3\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let port = servers::free_port();
-    let body = format!(
-        "FcgidIPCDir {d}/fcgid-ipc\nFcgidProcessTableFile {d}/apache-run/fcgid_shm\n\
-         FcgidSpawnScoreUpLimit 1000\nFcgidConnectTimeout 1\n\
-         DocumentRoot {apps}\n<Directory {apps}>\n  Options +ExecCGI\n\
-         AddHandler fcgid-script .fcgi\n  Require all granted\n</Directory>\n",
-        d = d.display(),
-        apps = apps.display()
-    );
-    let _apache = servers::start_apache(&apache, d, port, &["fcgid"], &body);
     // Requests keep asking for it while ps watches.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let asking = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                servers::http_get(port, "/dies.fcgi");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
+    let (_apache, stop, asking) = servers::dying_fcgid_app(&apache, dir.path());
     let run = ps_json(&["--watch", "3s"]);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     asking.join().unwrap();

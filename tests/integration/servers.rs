@@ -441,3 +441,47 @@ pub fn http_get(port: u16, path: &str) -> String {
     let _ = s.read_to_string(&mut out);
     out.lines().next().unwrap_or_default().to_string()
 }
+
+/// Apache with mod_fcgid serving `dies.fcgi`, a script that writes one line to
+/// stderr and exits 3 at once, and a thread asking for it every 50 ms: a crash
+/// loop of applications that live milliseconds. Returns Apache (its error log
+/// is `server.log`), and the asking thread with its stop switch.
+pub fn dying_fcgid_app(
+    apache: &Path,
+    dir: &Path,
+) -> (
+    Server,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    let apps = dir.join("apps");
+    std::fs::create_dir(&apps).unwrap();
+    let script = apps.join("dies.fcgi");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'dies.fcgi: cannot open /srv/app/settings.ini' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = free_port();
+    let body = format!(
+        "FcgidIPCDir {d}/fcgid-ipc\nFcgidProcessTableFile {d}/apache-run/fcgid_shm\n\
+         FcgidSpawnScoreUpLimit 1000\nFcgidConnectTimeout 1\n\
+         DocumentRoot {apps}\n<Directory {apps}>\n  Options +ExecCGI\n\
+         AddHandler fcgid-script .fcgi\n  Require all granted\n</Directory>\n",
+        d = dir.display(),
+        apps = apps.display()
+    );
+    let server = start_apache(apache, dir, port, &["fcgid"], &body);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                http_get(port, "/dies.fcgi");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    (server, stop, asking)
+}
