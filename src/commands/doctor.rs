@@ -61,6 +61,22 @@ pub struct Check {
     pub detail: String,
 }
 
+impl Check {
+    fn new(
+        check: &'static str,
+        subject: impl Into<String>,
+        status: &'static str,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            check,
+            subject: subject.into(),
+            status,
+            detail: detail.into(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct EndpointReport {
     pub address: String,
@@ -119,16 +135,16 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
         "cross-checked",
     );
     if config_findings.is_empty() && !config_cmd::nothing_found(&hc) {
-        out.data.checks.push(Check {
-            check: "config",
-            subject: "host".into(),
-            status: "ok",
-            detail: format!(
+        out.data.checks.push(Check::new(
+            "config",
+            "host",
+            "ok",
+            format!(
                 "{} backends, {} pools",
                 hc.endpoints().len(),
                 pool_count(&hc)
             ),
-        });
+        ));
     }
     out.findings.extend(config_findings);
 
@@ -138,33 +154,33 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
     let live = host.config_matches_processes();
     for (address, b) in &targets {
         if !live {
-            out.data.checks.push(Check {
-                check: "probe",
-                subject: address.clone(),
-                status: "skipped",
-                detail: "the configuration read is not this host's".into(),
-            });
+            out.data.checks.push(Check::new(
+                "probe",
+                address.clone(),
+                "skipped",
+                "the configuration read is not this host's",
+            ));
             out.data.endpoints.push(b.report(address, None));
             continue;
         }
         if dead.contains(address) {
-            out.data.checks.push(Check {
-                check: "probe",
-                subject: address.clone(),
-                status: "skipped",
-                detail: "nothing listens there (see config)".into(),
-            });
+            out.data.checks.push(Check::new(
+                "probe",
+                address.clone(),
+                "skipped",
+                "nothing listens there (see config)",
+            ));
             out.data.endpoints.push(b.report(address, None));
             continue;
         }
         match probe_settings(address, b, settings) {
             Some(s) => to_probe.push((address.clone(), s)),
-            None => out.data.checks.push(Check {
-                check: "probe",
-                subject: address.clone(),
-                status: "skipped",
-                detail: "not an address fcgi-doctor can connect to".into(),
-            }),
+            None => out.data.checks.push(Check::new(
+                "probe",
+                address.clone(),
+                "skipped",
+                "not an address fcgi-doctor can connect to",
+            )),
         }
     }
     // The process tree is looked at meanwhile (watched, with --watch).
@@ -219,39 +235,38 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                 out.findings.extend(found);
                 out.notes.extend(p.notes);
             }
-            Ok(Err(e)) => out.data.checks.push(Check {
-                check: "probe",
-                subject: address.clone(),
-                status: "unknown",
-                detail: e.to_string(),
-            }),
-            Err(_) => out.data.checks.push(Check {
-                check: "probe",
-                subject: address.clone(),
-                status: "unknown",
-                detail: "the probe failed".into(),
-            }),
+            Ok(Err(e)) => out.data.checks.push(Check::new(
+                "probe",
+                address.clone(),
+                "unknown",
+                e.to_string(),
+            )),
+            Err(_) => out.data.checks.push(Check::new(
+                "probe",
+                address.clone(),
+                "unknown",
+                "the probe failed",
+            )),
         }
     }
 
     // 3. The process tree: host-wide, unless the files to check were given.
     let mut exited = Vec::new();
     if !live {
-        out.data.checks.push(Check {
-            check: "ps",
-            subject: "host".into(),
-            status: "skipped",
-            detail: "the configuration read is not this host's".into(),
-        });
+        out.data.checks.push(Check::new(
+            "ps",
+            "host",
+            "skipped",
+            "the configuration read is not this host's",
+        ));
     } else if settings.given.any() && settings.watch.is_none() {
-        out.data.checks.push(Check {
-            check: "ps",
-            subject: "host".into(),
-            status: "skipped",
-            detail: "configuration files were given: the host's other processes are not judged \
-                     (fcgi-doctor ps shows them)"
-                .into(),
-        });
+        out.data.checks.push(Check::new(
+            "ps",
+            "host",
+            "skipped",
+            "configuration files were given: the host's other processes are not judged \
+                     (fcgi-doctor ps shows them)",
+        ));
     } else if let Some(Ok(mut p)) = ps_out {
         if settings.given.any() {
             p.findings.retain(|f| f.code == codes::CRASH_LOOP.id);
@@ -262,12 +277,12 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
             s.web_servers, s.process_managers, s.pool_workers, s.apps
         );
         if p.unchecked {
-            out.data.checks.push(Check {
-                check: "ps",
-                subject: "host".into(),
-                status: "unknown",
-                detail: "the process table could not be read".into(),
-            });
+            out.data.checks.push(Check::new(
+                "ps",
+                "host",
+                "unknown",
+                "the process table could not be read",
+            ));
         } else {
             rows_for(&mut out.data.checks, "ps", "host", &p.findings, &detail);
         }
@@ -277,12 +292,12 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
         }
         exited = p.data.exited;
     } else {
-        out.data.checks.push(Check {
-            check: "ps",
-            subject: "host".into(),
-            status: "unknown",
-            detail: "the look at the process table failed".into(),
-        });
+        out.data.checks.push(Check::new(
+            "ps",
+            "host",
+            "unknown",
+            "the look at the process table failed",
+        ));
     }
 
     // 4. The recent part of every error log the configurations name.
@@ -305,12 +320,11 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                 rows_for(&mut out.data.checks, "logs", file, &found, &detail);
                 out.findings.extend(found);
             }
-            Err(e) => out.data.checks.push(Check {
-                check: "logs",
-                subject: file.clone(),
-                status: "skipped",
-                detail: e.to_string(),
-            }),
+            Err(e) => {
+                out.data
+                    .checks
+                    .push(Check::new("logs", file.clone(), "skipped", e.to_string()))
+            }
         }
     }
     out.data.logs = files;
