@@ -3,8 +3,9 @@
 //! master names in its title, `php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)`,
 //! under the host's [`ConfigRoot`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -81,117 +82,153 @@ pub fn path_from_title(title: &str) -> Option<PathBuf> {
 /// `include=/etc/php/8.2/fpm/pool.d/*.conf`). Pools name their files as the
 /// host does.
 pub fn load(root: &ConfigRoot, path: &Path) -> FpmConfig {
-    let mut config = FpmConfig {
-        file: path.to_path_buf(),
-        ..FpmConfig::default()
+    let mut reader = Reader {
+        root,
+        config: FpmConfig {
+            file: path.to_path_buf(),
+            ..FpmConfig::default()
+        },
+        pools: BTreeMap::new(),
+        visited: BTreeSet::new(),
+        globbed: HashMap::new(),
+        limited: false,
     };
-    let mut pools: BTreeMap<String, usize> = BTreeMap::new();
-    let mut visited = BTreeSet::new();
-    read_file(root, path, &mut config, &mut pools, &mut visited, 0);
-    config
+    reader.read_file(path, 0);
+    reader.config
 }
 
-fn read_file(
-    root: &ConfigRoot,
-    path: &Path,
-    config: &mut FpmConfig,
-    index: &mut BTreeMap<String, usize>,
-    visited: &mut BTreeSet<PathBuf>,
-    depth: u8,
-) {
-    // Bounded: a file is read once, and includes nest at most four deep, so
-    // configurations that include each other end.
-    if depth > 4 || !visited.insert(path.to_path_buf()) {
-        return;
-    }
-    let text = match super::files::read_regular_text(&root.file(path), 4 * 1024 * 1024) {
-        Ok(text) => text,
-        Err(e) => {
-            config
-                .notes
-                .push(format!("cannot read {}: {e}", path.display()));
+/// Files read at most; php-fpm has no such limit, but a directory of a
+/// million files named by an include must not keep the reader busy for hours.
+const MAX_FILES: usize = 2000;
+
+struct Reader<'a> {
+    root: &'a ConfigRoot,
+    config: FpmConfig,
+    /// Pools by name, as indexes into `config.pools`.
+    pools: BTreeMap<String, usize>,
+    visited: BTreeSet<PathBuf>,
+    /// Each include's files: an include met in each of N files would
+    /// otherwise list the directory N times.
+    globbed: HashMap<PathBuf, Rc<[PathBuf]>>,
+    /// Whether MAX_FILES was reached (said once).
+    limited: bool,
+}
+
+impl Reader<'_> {
+    fn read_file(&mut self, path: &Path, depth: u8) {
+        // Bounded: a file is read once, and includes nest at most four deep, so
+        // configurations that include each other end.
+        if depth > 4 || self.visited.contains(path) {
             return;
         }
-    };
-    config.files.push(path.to_path_buf());
-    let mut section: Option<usize> = None;
-    let mut global = true;
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
-            continue;
+        if self.visited.len() >= MAX_FILES {
+            if !std::mem::replace(&mut self.limited, true) {
+                let shown = path.display();
+                let note = format!("more than {MAX_FILES} files: {shown} and later ones not read");
+                self.config.notes.push(note);
+            }
+            return;
         }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            let name = name.trim();
-            global = name == "global";
-            section = if global {
-                None
-            } else {
-                let i = *index.entry(name.to_string()).or_insert_with(|| {
-                    config.pools.push(Pool {
-                        name: name.to_string(),
-                        file: path.to_path_buf(),
-                        line: number as u32 + 1,
-                        ..Pool::default()
+        self.visited.insert(path.to_path_buf());
+        let root = self.root;
+        let text = match super::files::read_regular_text(&root.file(path), 4 * 1024 * 1024) {
+            Ok(text) => text,
+            Err(e) => {
+                let note = format!("cannot read {}: {e}", path.display());
+                self.config.notes.push(note);
+                return;
+            }
+        };
+        self.config.files.push(path.to_path_buf());
+        let mut section: Option<usize> = None;
+        let mut global = true;
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                let name = name.trim();
+                global = name == "global";
+                section = if global {
+                    None
+                } else {
+                    let pools = &mut self.config.pools;
+                    let i = *self.pools.entry(name.to_string()).or_insert_with(|| {
+                        pools.push(Pool {
+                            name: name.to_string(),
+                            file: path.to_path_buf(),
+                            line: number as u32 + 1,
+                            ..Pool::default()
+                        });
+                        pools.len() - 1
                     });
-                    config.pools.len() - 1
-                });
-                Some(i)
+                    Some(i)
+                };
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
             };
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let key = key.trim();
-        let value = value
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches('"')
-            .to_string();
-        if key == "include" {
-            for file in expand_include(root, path, &value) {
-                read_file(root, &file, config, index, visited, depth + 1);
+            let key = key.trim();
+            let value = value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+                .to_string();
+            if key == "include" {
+                let pattern = include_pattern(path, &value);
+                let files = match self.globbed.get(&pattern) {
+                    Some(files) => Rc::clone(files),
+                    None => {
+                        let files: Rc<[PathBuf]> = expand_include(root, &pattern).into();
+                        self.globbed.insert(pattern, Rc::clone(&files));
+                        files
+                    }
+                };
+                for file in files.iter() {
+                    self.read_file(file, depth + 1);
+                }
+                section = None;
+                continue;
             }
-            section = None;
-            continue;
-        }
-        if global && section.is_none() && key == "error_log" && !value.starts_with("syslog") {
-            let log = Path::new(&value);
-            // Relative to php-fpm's prefix, /var on Debian and most builds.
-            config.error_log = Some(match log.is_absolute() {
-                true => log.to_path_buf(),
-                false => Path::new("/var").join(log),
-            });
-            continue;
-        }
-        let Some(pool) = section.and_then(|i| config.pools.get_mut(i)) else {
-            continue;
-        };
-        let value = value.replace("$pool", &pool.name);
-        match key {
-            "listen" => pool.listen = Some(value),
-            "listen.allowed_clients" => pool.allowed_clients = Some(value),
-            "pm" => pool.pm = Some(value),
-            "pm.max_children" => pool.max_children = value.parse().ok(),
-            "pm.status_path" => pool.status_path = Some(value),
-            "pm.status_listen" => pool.status_listen = Some(value),
-            "request_terminate_timeout" => pool.request_terminate_timeout = Some(value),
-            "user" => pool.user = Some(value),
-            "group" => pool.group = Some(value),
-            "listen.owner" => pool.listen_owner = Some(value),
-            "listen.group" => pool.listen_group = Some(value),
-            "listen.mode" => pool.listen_mode = Some(value),
-            "listen.acl_users" => pool.listen_acl_users = Some(value),
-            "ping.path" => pool.ping_path = Some(value),
-            "catch_workers_output" => pool.catch_workers_output = Some(value),
-            "slowlog" => pool.slowlog = Some(value),
-            "php_admin_value[max_execution_time]" | "php_value[max_execution_time]" => {
-                pool.max_execution_time = Some(value)
+            if global && section.is_none() && key == "error_log" && !value.starts_with("syslog") {
+                let log = Path::new(&value);
+                // Relative to php-fpm's prefix, /var on Debian and most builds.
+                self.config.error_log = Some(match log.is_absolute() {
+                    true => log.to_path_buf(),
+                    false => Path::new("/var").join(log),
+                });
+                continue;
             }
-            _ => {}
+            let Some(pool) = section.and_then(|i| self.config.pools.get_mut(i)) else {
+                continue;
+            };
+            let value = value.replace("$pool", &pool.name);
+            match key {
+                "listen" => pool.listen = Some(value),
+                "listen.allowed_clients" => pool.allowed_clients = Some(value),
+                "pm" => pool.pm = Some(value),
+                "pm.max_children" => pool.max_children = value.parse().ok(),
+                "pm.status_path" => pool.status_path = Some(value),
+                "pm.status_listen" => pool.status_listen = Some(value),
+                "request_terminate_timeout" => pool.request_terminate_timeout = Some(value),
+                "user" => pool.user = Some(value),
+                "group" => pool.group = Some(value),
+                "listen.owner" => pool.listen_owner = Some(value),
+                "listen.group" => pool.listen_group = Some(value),
+                "listen.mode" => pool.listen_mode = Some(value),
+                "listen.acl_users" => pool.listen_acl_users = Some(value),
+                "ping.path" => pool.ping_path = Some(value),
+                "catch_workers_output" => pool.catch_workers_output = Some(value),
+                "slowlog" => pool.slowlog = Some(value),
+                "php_admin_value[max_execution_time]" | "php_value[max_execution_time]" => {
+                    pool.max_execution_time = Some(value)
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -239,10 +276,10 @@ pub fn installed(root: &ConfigRoot) -> Vec<PathBuf> {
     found
 }
 
-/// The files an `include =` names, as host paths.
-fn expand_include(root: &ConfigRoot, config: &Path, pattern: &str) -> Vec<PathBuf> {
+/// The path an `include =` in file `config` names, as a host path.
+fn include_pattern(config: &Path, pattern: &str) -> PathBuf {
     let pattern = Path::new(pattern);
-    let pattern = if pattern.is_absolute() {
+    if pattern.is_absolute() {
         pattern.to_path_buf()
     } else {
         // php-fpm reads a relative include from its prefix: /usr/local for
@@ -253,7 +290,11 @@ fn expand_include(root: &ConfigRoot, config: &Path, pattern: &str) -> Vec<PathBu
             true => dir.parent().unwrap_or(Path::new("/")).join(pattern),
             false => dir.join(pattern),
         }
-    };
+    }
+}
+
+/// The files an include pattern names, sorted.
+fn expand_include(root: &ConfigRoot, pattern: &Path) -> Vec<PathBuf> {
     let (Some(dir), Some(name)) = (
         pattern.parent(),
         pattern.file_name().and_then(|n| n.to_str()),
@@ -261,7 +302,7 @@ fn expand_include(root: &ConfigRoot, config: &Path, pattern: &str) -> Vec<PathBu
         return Vec::new();
     };
     let Some((prefix, suffix)) = name.split_once('*') else {
-        return vec![pattern.clone()];
+        return vec![pattern.to_path_buf()];
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.file(dir))
         .into_iter()
@@ -289,6 +330,42 @@ mod tests {
             Some(PathBuf::from("/etc/php/8.2/fpm/php-fpm.conf"))
         );
         assert_eq!(path_from_title("php-fpm: pool www"), None);
+    }
+
+    /// Regression guard: every file includes the pattern that names them
+    /// all, and there are more of them than the reader takes. The directory
+    /// is listed once, and a note says where reading stopped.
+    #[test]
+    fn an_include_in_every_file_lists_its_directory_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let include = format!("include={}/pool.d/*.conf\n", d.display());
+        std::fs::create_dir(d.join("pool.d")).unwrap();
+        std::fs::write(d.join("php-fpm.conf"), &include).unwrap();
+        for n in 0..MAX_FILES + 10 {
+            let text = format!("{include}[p{n}]\nlisten = /run/p{n}.sock\n");
+            std::fs::write(d.join(format!("pool.d/{n:05}.conf")), text).unwrap();
+        }
+        let root = ConfigRoot(PathBuf::from("/"));
+        let mut reader = Reader {
+            root: &root,
+            config: FpmConfig::default(),
+            pools: BTreeMap::new(),
+            visited: BTreeSet::new(),
+            globbed: HashMap::new(),
+            limited: false,
+        };
+        reader.read_file(&d.join("php-fpm.conf"), 0);
+        assert_eq!(reader.globbed.len(), 1);
+        let config = reader.config;
+        assert_eq!(config.files.len(), MAX_FILES);
+        assert_eq!(config.pools.len(), MAX_FILES - 1);
+        let stopped = d.join("pool.d/01999.conf");
+        let note = format!(
+            "more than 2000 files: {} and later ones not read",
+            stopped.display()
+        );
+        assert_eq!(config.notes, [note]);
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! to start, this reader writes a note and reads on, so that one typo does
 //! not hide the rest of the configuration.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -109,6 +110,17 @@ pub fn load(root: &ConfigRoot, main: &Path) -> NginxConfig {
 /// resolved among the printed files only; text before the first such line
 /// (nginx's "syntax is ok") is skipped.
 pub fn parse_dump(text: &str) -> NginxConfig {
+    match dumped_files(text) {
+        Some((main, files)) => Loader::new(Source::Dump(files), &main).run(&main),
+        None => NginxConfig {
+            notes: vec!["no '# configuration file' line: not the output of nginx -T".into()],
+            ..NginxConfig::default()
+        },
+    }
+}
+
+/// The main file and every file of an `nginx -T` dump, by path.
+fn dumped_files(text: &str) -> Option<(PathBuf, BTreeMap<PathBuf, String>)> {
     let mut dumped: Vec<(PathBuf, String)> = Vec::new();
     for line in text.split_inclusive('\n') {
         let header = line
@@ -120,16 +132,9 @@ pub fn parse_dump(text: &str) -> NginxConfig {
             (None, None) => {}
         }
     }
-    let Some(main) = dumped.first().map(|(path, _)| path.clone()) else {
-        let note = "no '# configuration file' line: not the output of nginx -T".to_string();
-        return NginxConfig {
-            notes: vec![note],
-            ..NginxConfig::default()
-        };
-    };
+    let main = dumped.first()?.0.clone();
     // nginx -T prints a file once; were one printed twice, the first counts.
-    let files: BTreeMap<PathBuf, String> = dumped.into_iter().rev().collect();
-    Loader::new(Source::Dump(files), &main).run(&main)
+    Some((main, dumped.into_iter().rev().collect()))
 }
 
 /// One step of the token stream.
@@ -372,7 +377,11 @@ struct Loader {
     /// The files being read, outermost first: an include of one is a cycle.
     chain: Vec<PathBuf>,
     seen: BTreeSet<PathBuf>,
-    /// Work done so far: file reads, bytes, and blocks and settings kept.
+    /// Each include pattern's matches: files do not change while they are
+    /// read, and a pattern met on every read of N files would list N names
+    /// each time.
+    globbed: HashMap<PathBuf, Rc<[PathBuf]>>,
+    /// Work done so far: includes followed, bytes, and blocks and settings kept.
     spent: (usize, u64, usize),
     /// Whether a limit has been hit (said once).
     limited: bool,
@@ -396,6 +405,7 @@ impl Loader {
             passes: Vec::new(),
             chain: Vec::new(),
             seen: BTreeSet::new(),
+            globbed: HashMap::new(),
             spent: (0, 0, 0),
             limited: false,
         }
@@ -413,19 +423,39 @@ impl Loader {
         self.config
     }
 
+    /// Keeps a note unless it was said already or MAX_NOTES are there.
     fn note(&mut self, text: String) {
-        match self.config.notes.len() {
-            n if n < MAX_NOTES => self.config.notes.push(text),
-            MAX_NOTES => self.config.notes.push("further notes left out".into()),
+        let notes = &mut self.config.notes;
+        if notes.contains(&text) {
+            return;
+        }
+        match notes.len() {
+            n if n < MAX_NOTES => notes.push(text),
+            MAX_NOTES => notes.push("further notes left out".into()),
             _ => {}
         }
     }
 
     /// Says once that a limit was reached; later work is skipped quietly.
+    /// This note is kept even when the others were cut: without it, nothing
+    /// would say the configuration was read only in part.
     fn limit(&mut self, what: String) {
         if !std::mem::replace(&mut self.limited, true) {
-            self.note(format!("{what}; the rest is not read"));
+            self.config
+                .notes
+                .push(format!("{what}; the rest is not read"));
         }
+    }
+
+    /// Counts one include followed; false (said once) past the budget.
+    fn budget(&mut self) -> bool {
+        self.spent.0 += 1;
+        if self.spent.0 > MAX_READS || self.spent.1 > MAX_BYTES {
+            self.limit(format!(
+                "more than {MAX_READS} includes or {MAX_BYTES} bytes"
+            ));
+        }
+        !self.limited
     }
 
     /// Whether one more block, setting or backend may be kept.
@@ -456,30 +486,31 @@ impl Loader {
 
     /// Reads one file in place: its directives belong to `base`.
     fn include_file(&mut self, path: &Path, base: Frame, depth: u8, from: Option<&Origin>) {
-        let at = from
-            .map(|o| format!(" (included at {o})"))
-            .unwrap_or_default();
+        // Counted before anything else, so that an include met on every
+        // read of many files costs at most MAX_READS steps.
+        if !self.budget() {
+            return;
+        }
+        let at = || {
+            from.map(|o| format!(" (included at {o})"))
+                .unwrap_or_default()
+        };
         let shown = path.display();
         if depth > MAX_DEPTH {
             return self.note(format!(
-                "{shown} not read{at}: includes nest over {MAX_DEPTH} deep"
+                "{shown} not read{}: includes nest over {MAX_DEPTH} deep",
+                at()
             ));
         }
         if self.chain.iter().any(|p| p == path) {
-            return self.note(format!("include cycle: {shown} includes itself{at}"));
+            return self.note(format!("include cycle: {shown} includes itself{}", at()));
         }
-        self.spent.0 += 1;
         if !self.seen.contains(path) && self.seen.len() >= MAX_FILES {
             return self.limit(format!("more than {MAX_FILES} files"));
         }
-        if self.spent.0 > MAX_READS || self.spent.1 > MAX_BYTES {
-            return self.limit(format!(
-                "more than {MAX_READS} includes or {MAX_BYTES} bytes"
-            ));
-        }
         let (text, whole) = match self.read(path) {
             Ok(read) => read,
-            Err(e) => return self.note(format!("cannot read {shown}{at}: {e}")),
+            Err(e) => return self.note(format!("cannot read {shown}{}: {e}", at())),
         };
         if !whole {
             self.note(format!(
@@ -627,16 +658,26 @@ impl Loader {
             }
             _ => return,
         };
+        if self.limited {
+            return;
+        }
         let path = normalize(&self.prefix.join(pattern));
         // A glob matching nothing is fine to nginx (GLOB_NOMATCH); a named
         // file that is missing is not.
-        let files = if is_glob(pattern) {
-            self.glob(&path)
-        } else {
-            vec![path]
+        let files: Rc<[PathBuf]> = match (is_glob(pattern), self.globbed.get(&path)) {
+            (false, _) => Rc::new([path]),
+            (true, Some(files)) => Rc::clone(files),
+            (true, None) => {
+                let files: Rc<[PathBuf]> = self.glob(&path).into();
+                self.globbed.insert(path, Rc::clone(&files));
+                files
+            }
         };
-        for file in files {
-            self.include_file(&file, top, depth.saturating_add(1), Some(origin));
+        for file in files.iter() {
+            if self.limited {
+                break;
+            }
+            self.include_file(file, top, depth.saturating_add(1), Some(origin));
         }
     }
 
@@ -1154,11 +1195,53 @@ mod tests {
         );
     }
 
+    /// Regression guard (fuzz/regressions/nginx_config): every file includes
+    /// the glob that lists them all. Each read used to list and walk all N
+    /// matches again, seconds of work for a dump of a few KiB, and the
+    /// "include cycle" notes crowded out the one saying reading stopped.
+    #[test]
+    fn an_include_on_every_read_of_many_files_costs_at_most_the_budget() {
+        let mut dump = String::from(
+            "# configuration file /etc/nginx/nginx.conf:\nhttp { include conf.d/*.conf; }\n",
+        );
+        for n in 0..1000 {
+            dump += &format!(
+                "# configuration file /etc/nginx/conf.d/{n}.conf:\ninclude /etc/nginx/conf.d/*.conf;\n"
+            );
+        }
+        let fuzzed =
+            include_bytes!("../../../fuzz/regressions/nginx_config/slow-include-fanout-tmin");
+        let fuzzed = String::from_utf8_lossy(fuzzed);
+        for text in [dump.as_str(), &fuzzed] {
+            let (main, files) = dumped_files(text).unwrap();
+            let mut loader = Loader::new(Source::Dump(files), &main);
+            let base = Frame {
+                kind: Kind::Main,
+                id: 0,
+            };
+            loader.include_file(&main, base, 0, None);
+            assert!(
+                loader.spent.0 <= MAX_READS + 1,
+                "{} includes followed",
+                loader.spent.0
+            );
+            assert!(loader.globbed.len() <= 2, "{:?}", loader.globbed.keys());
+        }
+        let notes = parse_dump(&dump).notes;
+        assert!(notes.len() <= MAX_NOTES + 2, "{notes:?}");
+        assert!(
+            notes.last().unwrap().ends_with("the rest is not read"),
+            "{notes:?}"
+        );
+        let unique: BTreeSet<_> = notes.iter().collect();
+        assert_eq!(unique.len(), notes.len(), "a note said twice: {notes:?}");
+    }
+
     /// Regression guard: a recursive parser overflows its stack on this.
     #[test]
     fn ten_megabytes_of_open_braces_end() {
         let config = main_only(&vec![b'{'; 10 * 1024 * 1024]);
-        assert!(config.notes.len() <= MAX_NOTES + 1);
+        assert!(config.notes.len() <= MAX_NOTES + 2);
         assert!(
             config.notes[0].contains("is over 8388608 bytes"),
             "{:?}",
