@@ -238,7 +238,8 @@ fn read_body(flag: &str, spec: &str) -> Result<Vec<u8>> {
             .read_to_end(&mut body)
             .map_err(|e| format!("{flag} -: cannot read standard input: {e}"))
     } else if let Some(file) = spec.strip_prefix('@') {
-        std::fs::File::open(file)
+        // A FIFO with no writer would block a plain open forever.
+        crate::sources::files::open_stream(std::path::Path::new(file))
             .and_then(|f| f.take(MAX_REQUEST_BODY + 1).read_to_end(&mut body))
             .map_err(|e| format!("{flag} @{file}: {e}"))
     } else {
@@ -391,23 +392,58 @@ pub fn parse_status_range(text: &str) -> Result<RangeInclusive<u16>> {
 }
 
 /// The configuration files given to `config` and `doctor`, made absolute.
+/// A file given that cannot be read is an error: the user asked for that
+/// file to be checked, and nothing else would be.
 fn config_files(files: &super::ConfigFiles) -> Result<crate::sources::config::Given> {
-    let absolute = |p: &std::path::PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
-    let nginx_dump = files
-        .nginx_dump
-        .as_deref()
-        .map(|spec| {
+    use std::path::PathBuf;
+    let root = crate::sources::host::config_root_from_env();
+    let readable = |flag: &str, path: &PathBuf| -> Result<PathBuf> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        crate::sources::files::open_regular(&root.file(&path)).map_err(|e| {
+            let why = match e.raw_os_error() {
+                Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+                None => e.to_string(),
+            };
+            usage(format!("{flag} {}: {why}", path.display()))
+        })?;
+        Ok(path)
+    };
+    let nginx_dump = match files.nginx_dump.as_deref() {
+        None => None,
+        Some(spec) => {
             let at = match spec {
                 "-" => "-".to_string(),
                 file => format!("@{file}"),
             };
-            read_body("--nginx-dump", &at).map(|b| String::from_utf8_lossy(&b).into_owned())
-        })
-        .transpose()?;
+            let text = String::from_utf8_lossy(&read_body("--nginx-dump", &at)?).into_owned();
+            if !text.lines().any(|l| l.starts_with("# configuration file ")) {
+                let what = match text.trim().is_empty() {
+                    true => "is empty",
+                    false => "has no '# configuration file' line",
+                };
+                return Err(usage(format!(
+                    "--nginx-dump {spec} {what}: give the output of `nginx -T`"
+                )));
+            }
+            Some(text)
+        }
+    };
     Ok(crate::sources::config::Given {
-        apache: files.apache_config.as_ref().map(absolute),
-        nginx: files.nginx_config.as_ref().map(absolute),
-        fpm: files.fpm_config.iter().map(absolute).collect(),
+        apache: files
+            .apache_config
+            .as_ref()
+            .map(|p| readable("--apache-config", p))
+            .transpose()?,
+        nginx: files
+            .nginx_config
+            .as_ref()
+            .map(|p| readable("--nginx-config", p))
+            .transpose()?,
+        fpm: files
+            .fpm_config
+            .iter()
+            .map(|p| readable("--fpm-config", p))
+            .collect::<Result<_>>()?,
         nginx_dump,
     })
 }

@@ -116,7 +116,7 @@ pub fn check(
             ));
             continue;
         }
-        let n = std::fs::File::open(host.config().file(&path))
+        let n = crate::sources::files::open_regular(&host.config().file(&path))
             .and_then(|mut f| f.read(&mut head))
             .unwrap_or(0);
         let found = preflight::preflight(&path, &head[..n], &user, &creds, host.paths(), |p| {

@@ -128,7 +128,7 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         return Ok(out);
     }
     let mut head = [0u8; 512];
-    let head_len = std::fs::File::open(&settings.script)
+    let head_len = crate::sources::files::open_regular(&settings.script)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
     let creds = match &settings.user {

@@ -46,14 +46,29 @@ pub fn switch_to(id: &Identity, groups: &[Gid]) -> Result<(), Errno> {
     nix::unistd::setgroups(groups)?;
     nix::unistd::setgid(gid)?;
     nix::unistd::setuid(uid)?;
-    let stuck = nix::unistd::getuid() == uid
-        && nix::unistd::geteuid() == uid
-        && nix::unistd::getgid() == gid
-        && nix::unistd::getegid() == gid;
+    // Real, effective and saved ids all switched, the groups exactly those
+    // asked for, and setuid(0) refused: nothing left to regain root with.
+    let uids = nix::unistd::getresuid()?;
+    let gids = nix::unistd::getresgid()?;
+    let stuck = [uids.real, uids.effective, uids.saved] == [uid; 3]
+        && [gids.real, gids.effective, gids.saved] == [gid; 3]
+        && groups_are(groups);
     if !stuck || (id.uid != 0 && nix::unistd::setuid(Uid::from_raw(0)).is_ok()) {
         return Err(Errno::EPERM);
     }
     Ok(())
+}
+
+/// Whether this process's supplementary groups are exactly `groups`, read
+/// into a buffer on the stack (no allocation after fork).
+fn groups_are(groups: &[Gid]) -> bool {
+    let mut have = [0 as nix::libc::gid_t; 4096];
+    // SAFETY: the buffer holds `have.len()` entries, as the call is told.
+    let n = unsafe { nix::libc::getgroups(have.len() as i32, have.as_mut_ptr()) };
+    let Ok(n) = usize::try_from(n) else {
+        return false;
+    };
+    n == groups.len() && have[..n].iter().zip(groups).all(|(h, g)| *h == g.as_raw())
 }
 
 /// The code a child sends when it could not become the user.

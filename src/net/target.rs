@@ -82,7 +82,9 @@ impl Target {
             return Err(err("unknown scheme (use unix:, tcp:// or fcgi://)"));
         }
         if !text.contains(':') {
-            if std::path::Path::new(text).exists() {
+            // symlink_metadata: a dangling link or a link loop is still a
+            // path, and the probe says what is wrong with it.
+            if std::fs::symlink_metadata(text).is_ok() {
                 return Self::unix(bytes, &err);
             }
             return Err(err(

@@ -26,6 +26,13 @@ use super::webuser::{self, WebUser};
 pub const TEST_PROC_ENV: &str = "FCGI_DOCTOR_TEST_PROC";
 /// The environment variable naming a fixture configuration root (tests only).
 pub const TEST_CONFIG_ENV: &str = "FCGI_DOCTOR_TEST_CONFIG";
+
+/// Where configuration files are read: `/`, or the fixture root the test
+/// harness names.
+pub fn config_root_from_env() -> ConfigRoot {
+    std::env::var_os(TEST_CONFIG_ENV)
+        .map_or_else(ConfigRoot::default, |root| ConfigRoot(PathBuf::from(root)))
+}
 /// The environment variable fixing the clock, `2026-11-23T08:00:00` (tests only).
 pub const TEST_NOW_ENV: &str = "FCGI_DOCTOR_TEST_NOW";
 
@@ -69,9 +76,7 @@ impl Host {
     pub fn from_env() -> Self {
         let proc = std::env::var_os(TEST_PROC_ENV)
             .map_or_else(ProcFs::live, |root| ProcFs::recorded(PathBuf::from(root)));
-        let config = std::env::var_os(TEST_CONFIG_ENV)
-            .map_or_else(ConfigRoot::default, |root| ConfigRoot(PathBuf::from(root)));
-        let mut host = Self::new(proc, config);
+        let mut host = Self::new(proc, config_root_from_env());
         host.now = std::env::var(TEST_NOW_ENV)
             .ok()
             .and_then(|t| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S").ok());

@@ -128,6 +128,13 @@ fn an_ansible_ad_hoc_run_merges_into_one_table() {
         "[www]\nlisten = 9000\n",
     )
     .unwrap();
+    // web1's nginx serves nothing FastCGI.
+    std::fs::create_dir_all(root.path().join("etc/nginx")).unwrap();
+    std::fs::write(
+        root.path().join("etc/nginx/nginx.conf"),
+        "events {}\nhttp {}\n",
+    )
+    .unwrap();
     let work = tempfile::tempdir().unwrap();
     let python = if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"

@@ -4,6 +4,7 @@
 #[macro_use]
 mod util;
 
+mod bad_input;
 mod config_fixtures;
 mod doctor_cmd;
 mod explain;

@@ -63,6 +63,7 @@ pub struct Cmd {
     host: Option<tempfile::TempDir>,
     open_fd: Option<i32>,
     measure: bool,
+    deadline: Option<Duration>,
 }
 
 pub fn fcgi_doctor<I, S>(args: I) -> Cmd
@@ -86,6 +87,7 @@ where
         host: None,
         open_fd: None,
         measure: false,
+        deadline: None,
     }
 }
 
@@ -133,6 +135,13 @@ impl Cmd {
     /// the kernel keeps the larger of the two across fork and exec.)
     pub fn measure_memory(mut self) -> Self {
         self.measure = true;
+        self
+    }
+
+    /// Kills it (SIGKILL, exit code -1) if it runs longer than `limit`: a
+    /// hang fails the test instead of stalling the suite.
+    pub fn deadline(mut self, limit: Duration) -> Self {
+        self.deadline = Some(limit);
         self
     }
 
@@ -204,11 +213,24 @@ impl Cmd {
         }
         let started = Instant::now();
         let mut child = self.cmd.spawn().expect("spawn fcgi-doctor");
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        if let Some(limit) = self.deadline {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            std::thread::spawn(move || {
+                // Disconnected: it ended in time, and its pid is not ours to kill.
+                if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    finished.recv_timeout(limit)
+                {
+                    let _ = nix::sys::signal::kill(pid, nix::sys::signal::SIGKILL);
+                }
+            });
+        }
         if let Some(mut stdin) = child.stdin.take() {
             use std::io::Write;
             let _ = stdin.write_all(input);
         }
         let out = child.wait_with_output().expect("wait for fcgi-doctor");
+        drop(done);
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

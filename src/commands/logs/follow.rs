@@ -17,6 +17,7 @@ use crate::checks::logs::correlate::Correlator;
 use crate::checks::logs::pattern::Matcher;
 use crate::core::error::{Error, Result};
 use crate::core::outcome::Outcome;
+use crate::sources::files;
 use crate::sources::host::Host;
 use crate::sources::logs::input::Scanner;
 
@@ -46,11 +47,20 @@ struct Followed {
 impl Followed {
     fn open(name: &str) -> Result<Self, String> {
         let path = PathBuf::from(name);
-        let mut file = File::open(&path).map_err(|e| format!("{name}: {e}"))?;
-        let meta = file.metadata().map_err(|e| format!("{name}: {e}"))?;
-        if meta.is_dir() {
+        if path.is_dir() {
             return Err(format!("{name} is a directory: name the log files in it"));
         }
+        // Only a regular file can be followed: a FIFO or device is read
+        // with `-` (`fcgi-doctor logs --follow - < FIFO`).
+        let mut file = files::open_regular(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => {
+                format!(
+                    "{name} is not a regular file: only files can be followed (a pipe: --follow -)"
+                )
+            }
+            _ => format!("{name}: {e}"),
+        })?;
+        let meta = file.metadata().map_err(|e| format!("{name}: {e}"))?;
         // Line numbers stay true: count what is already there, then start at the end.
         let mut lines = 0u64;
         let mut buf = vec![0u8; 1 << 20];
@@ -91,7 +101,7 @@ impl Followed {
             }
             Ok(meta) if meta.ino() != self.inode => {
                 // Rotated by rename: the old handle was drained above.
-                if let Ok(file) = File::open(&self.path) {
+                if let Ok(file) = files::open_regular(&self.path) {
                     notice(&format!(
                         "{} was replaced; following the new file",
                         self.name

@@ -102,8 +102,11 @@ pub fn run(settings: &SocketSettings, host: &Host) -> Outcome<SocketReport> {
         snapshot,
         web_user: web_user.as_ref(),
         out: &mut out,
+        unreadable: 0,
     };
     let targets: Vec<TargetReport> = settings.targets.iter().map(|t| checker.check(t)).collect();
+    // Nothing could be looked at: that is not OK, it is UNKNOWN.
+    out.unchecked = checker.unreadable == targets.len();
     out.data.targets = targets;
     out.skipped.extend(visibility::hidden_descriptors(
         snapshot,
@@ -121,6 +124,8 @@ struct Checker<'a> {
     snapshot: &'a Snapshot,
     web_user: Option<&'a WebUser>,
     out: &'a mut Outcome<SocketReport>,
+    /// Targets whose path this user may not look at.
+    unreadable: usize,
 }
 
 impl Checker<'_> {

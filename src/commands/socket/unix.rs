@@ -47,8 +47,23 @@ impl Checker<'_> {
                 return;
             }
             Walk::Unreadable { at, error, seen } => {
-                // We may not search a directory the web user may (or may not).
                 report.components = seen.iter().map(describe).collect();
+                // The directories seen may already shut the web user out.
+                if let Some(user) = self.web_user {
+                    let paths = self.host.paths();
+                    let denial =
+                        path_access::first_denial(&path, &user.credentials(), |p| paths.owner(p));
+                    if let Some(denial) = denial.filter(|d| d.need == path_access::Need::Search) {
+                        let served = ServedBy::default();
+                        let finding = path_access::denial_finding(
+                            &path, &denial, &user.name, &subject, &served,
+                        );
+                        self.out.findings.push(finding);
+                        return;
+                    }
+                }
+                // We may not search a directory the web user may (or may not).
+                self.unreadable += 1;
                 self.out.skip(
                     "path",
                     &subject,

@@ -3,12 +3,12 @@
 //! automaton over the whole chunk, never looked at one by one; a candidate line
 //! is taken with the continuation lines that follow it.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use super::envelope;
 use crate::core::text::finder;
+use crate::sources::files;
 
 /// Bytes read per refill.
 const CHUNK: usize = 1 << 20;
@@ -58,10 +58,20 @@ pub fn open(spec: &str) -> Result<Opened, String> {
             spec.trim_end_matches('/')
         ));
     }
-    let mut file = File::open(path).map_err(|e| format!("{spec}: {e}"))?;
-    let mut magic = [0u8; 2];
-    let gz = matches!(file.read(&mut magic), Ok(2) if magic == [0x1f, 0x8b]);
-    let file = File::open(path).map_err(|e| format!("{spec}: {e}"))?;
+    // A FIFO is read as it comes (or is empty when nobody writes to it); a
+    // device is refused: /dev/zero never ends.
+    let mut file = files::open_stream(path).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidInput => format!("{spec} is {e}: give a log file, or - for a pipe"),
+        _ => format!("{spec}: {e}"),
+    })?;
+    // Sniffed, then put back: a FIFO cannot be opened twice.
+    let mut magic = Vec::with_capacity(2);
+    (&mut file)
+        .take(2)
+        .read_to_end(&mut magic)
+        .map_err(|e| format!("{spec}: {e}"))?;
+    let gz = magic == [0x1f, 0x8b];
+    let file = io::Cursor::new(magic).chain(file);
     let reader: Box<dyn Read + Send> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
             1 << 16,
@@ -84,7 +94,7 @@ pub fn split_ranges(spec: &str, parts: usize, min: u64) -> Option<Vec<(u64, u64)
     if spec == "-" || parts < 2 {
         return None;
     }
-    let mut file = File::open(spec).ok()?;
+    let mut file = files::open_regular(Path::new(spec)).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() < min {
         return None;
@@ -113,7 +123,7 @@ pub fn split_ranges(spec: &str, parts: usize, min: u64) -> Option<Vec<(u64, u64)
 /// A reader over `start..end` of a file.
 pub fn open_range(spec: &str, start: u64, end: u64) -> Result<impl Read, String> {
     use std::io::{Seek, SeekFrom};
-    let mut file = File::open(spec).map_err(|e| format!("{spec}: {e}"))?;
+    let mut file = files::open_regular(Path::new(spec)).map_err(|e| format!("{spec}: {e}"))?;
     file.seek(SeekFrom::Start(start))
         .map_err(|e| format!("{spec}: {e}"))?;
     Ok(file.take(end - start))

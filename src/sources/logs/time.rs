@@ -203,7 +203,12 @@ pub fn parse_bound(text: &str) -> Result<Timestamp, String> {
             _ => None,
         };
         if let (Some(scale), Some(n)) = (scale, num::<i64>(&t[..t.len() - 1])) {
-            return Ok(Timestamp(now - Duration::seconds(n * scale)));
+            return n
+                .checked_mul(scale)
+                .and_then(Duration::try_seconds)
+                .and_then(|ago| now.checked_sub_signed(ago))
+                .map(Timestamp)
+                .ok_or_else(|| format!("{text:?} reaches back past the calendar"));
         }
     }
     let normalized = t.replace('T', " ");
@@ -223,6 +228,15 @@ pub fn parse_bound(text: &str) -> Result<Timestamp, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_too_far_back_are_errors_not_panics() {
+        for text in ["99999999999d", "9223372036854775807s", "999999999999999w"] {
+            let e = parse_bound(text).unwrap_err();
+            assert!(e.contains("past the calendar"), "{text}: {e}");
+        }
+        assert!(parse_bound("3d").is_ok());
+    }
 
     #[test]
     fn every_envelope_timestamp() {
