@@ -227,10 +227,22 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         .iter()
         .flat_map(|i| i.groups.iter().map(|&g| nix::unistd::Gid::from_raw(g)))
         .collect();
+    let argv_ptrs: Vec<*const nix::libc::c_char> = argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain([std::ptr::null()])
+        .collect();
+    let env_ptrs: Vec<*const nix::libc::c_char> = env
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain([std::ptr::null()])
+        .collect();
+    let parent = nix::unistd::getpid().as_raw();
     let (err_r, err_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
 
-    // SAFETY: the child makes only system calls before exec or _exit.
+    // SAFETY: the child makes only system calls before exec or _exit: no
+    // allocation, no lock (another thread may have held one at the fork).
     let child =
         match unsafe { nix::unistd::fork() }.map_err(|e| Error::usage(format!("fork: {e}")))? {
             ForkResult::Child => unsafe {
@@ -252,21 +264,22 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
                         libc::_exit(126);
                     }
                 }
+                // Should fcgi-doctor be killed outright (SIGKILL, the OOM
+                // killer), the kernel kills the application too. Set after the
+                // switch of user, which clears it; a parent already gone
+                // before it was set is caught by getppid.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != parent {
+                    libc::_exit(125);
+                }
                 libc::chdir(workdir.as_ptr());
-                let argv_ptrs: Vec<*const libc::c_char> = argv
-                    .iter()
-                    .map(|a| a.as_ptr())
-                    .chain([std::ptr::null()])
-                    .collect();
-                let env_ptrs: Vec<*const libc::c_char> = env
-                    .iter()
-                    .map(|a| a.as_ptr())
-                    .chain([std::ptr::null()])
-                    .collect();
                 libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr());
                 let errno = *libc::__errno_location();
-                let text = format!("fcgi-doctor-exec-failed {errno}\n");
-                libc::write(2, text.as_ptr().cast(), text.len());
+                let prefix = b"fcgi-doctor-exec-failed ";
+                libc::write(2, prefix.as_ptr().cast(), prefix.len());
+                let (digits, len) = decimal(errno.unsigned_abs());
+                libc::write(2, digits[digits.len() - len..].as_ptr().cast(), len);
+                libc::write(2, b"\n".as_ptr().cast(), 1);
                 libc::_exit(127);
             },
             ForkResult::Parent { child } => child,
@@ -488,6 +501,21 @@ fn listening(address: &Target, wait: Duration) -> Option<String> {
 ///
 /// # Safety
 /// Only system calls: async-signal-safe.
+/// `n` in decimal, right-aligned in a stack buffer, and how many digits:
+/// formatting without allocating, for a forked child.
+fn decimal(mut n: u32) -> ([u8; 10], usize) {
+    let mut digits = [0u8; 10];
+    let mut len = 0;
+    loop {
+        len += 1;
+        digits[10 - len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return (digits, len);
+        }
+    }
+}
+
 unsafe fn close_from(first: i32) {
     use nix::libc;
     if libc::syscall(
@@ -606,4 +634,17 @@ impl Drain {
 
 fn cstring(bytes: &[u8]) -> Result<CString> {
     CString::new(bytes).map_err(|_| Error::usage("a NUL byte in an argument or variable"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_writes_digits_right_aligned() {
+        for n in [0, 7, 13, 4_294_967_295] {
+            let (digits, len) = decimal(n);
+            assert_eq!(&digits[10 - len..], n.to_string().as_bytes());
+        }
+    }
 }

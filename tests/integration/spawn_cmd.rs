@@ -271,6 +271,51 @@ fn sigint_and_sigterm_leave_no_process_and_no_directory() {
     }
 }
 
+/// SIGKILL cannot be caught: the kernel's parent-death signal takes the
+/// application down instead (its own children, which it may have started
+/// in the same group, are not covered, nor is the private directory).
+#[test]
+fn sigkill_takes_the_application_down_with_it() {
+    let dir = lab_dir();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let marker = dir.path().join("app.pid");
+    let path = app(
+        dir.path(),
+        "quiet.fcgi",
+        &format!("#!/bin/sh\necho $$ > {}\nexec sleep 60\n", marker.display()),
+        0o755,
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(crate::util::bin())
+        .args(["spawn", path.to_str().unwrap(), "--timeout", "30s"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let app_pid: i32 = std::fs::read_to_string(&marker)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let gone = Instant::now() + Duration::from_secs(2);
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{app_pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    };
+    while alive() && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(),
+        "the application {app_pid} outlived fcgi-doctor's SIGKILL"
+    );
+}
+
 #[test]
 fn an_application_that_binds_its_own_address_is_waited_for() {
     let python = need!(servers::python_with_flup(), "python3 with flup");
