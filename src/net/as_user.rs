@@ -59,8 +59,9 @@ pub fn switch_to(id: &Identity, groups: &[Gid]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Whether this process's supplementary groups are exactly `groups`, read
-/// into a buffer on the stack (no allocation after fork).
+/// Whether this process's supplementary groups are the set `groups` (the
+/// kernel keeps them sorted, getgrouplist puts the primary group first),
+/// read into a buffer on the stack (no allocation after fork).
 fn groups_are(groups: &[Gid]) -> bool {
     let mut have = [0 as nix::libc::gid_t; 4096];
     // SAFETY: the buffer holds `have.len()` entries, as the call is told.
@@ -68,7 +69,9 @@ fn groups_are(groups: &[Gid]) -> bool {
     let Ok(n) = usize::try_from(n) else {
         return false;
     };
-    n == groups.len() && have[..n].iter().zip(groups).all(|(h, g)| *h == g.as_raw())
+    let have = &have[..n];
+    have.iter().all(|h| groups.iter().any(|g| g.as_raw() == *h))
+        && groups.iter().all(|g| have.contains(&g.as_raw()))
 }
 
 /// The code a child sends when it could not become the user.
@@ -326,5 +329,29 @@ mod tests {
             Errno::EACCES
         );
         assert!(nix::unistd::geteuid().is_root(), "the parent keeps root");
+    }
+
+    /// getgrouplist puts the primary group first; the kernel sorts them.
+    /// A user whose groups are not in ascending order must still be taken.
+    #[test]
+    fn groups_in_any_order_are_taken() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let id = Identity {
+            groups: vec![300, 100, 200],
+            ..nobody()
+        };
+        let groups: Vec<Gid> = id.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+        // SAFETY: the child makes only system calls before _exit.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => unsafe {
+                nix::libc::_exit(i32::from(switch_to(&id, &groups).is_err()))
+            },
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
     }
 }
