@@ -38,6 +38,24 @@ use sources::host::Host;
 
 /// Ignores SIGPIPE, as Rust's own start-up does, so that writing to a closed pipe
 /// is an error the caller handles. For binaries that bring their own `main`.
+/// Opens /dev/null on whichever of fd 0, 1 and 2 the caller left closed
+/// (std's start-up would; ours is skipped, see main.rs). Otherwise the next
+/// file opened would become fd 0, 1 or 2 and be handed to a spawned
+/// application, or written to as if it were the output.
+pub fn standard_fds() {
+    use nix::fcntl::{fcntl, FcntlArg};
+    for fd in 0..3 {
+        if fcntl(fd, FcntlArg::F_GETFD) == Err(nix::errno::Errno::EBADF) {
+            // open(2) takes the lowest free descriptor: this one.
+            let _ = nix::fcntl::open(
+                "/dev/null",
+                nix::fcntl::OFlag::O_RDWR,
+                nix::sys::stat::Mode::empty(),
+            );
+        }
+    }
+}
+
 pub fn ignore_sigpipe() {
     use nix::sys::signal::{signal, SigHandler, Signal};
     // SAFETY: SIG_IGN installs no handler code, so nothing can run in signal context.

@@ -13,6 +13,7 @@ extern "C" fn main(
     // What std's start-up would have done that we rely on: a closed pipe is an
     // EPIPE error to handle (`| head`), not a silent death by SIGPIPE.
     fcgi_doctor::ignore_sigpipe();
+    fcgi_doctor::standard_fds();
     // `exit` flushes stdout, as returning from Rust's main would.
     std::process::exit(fcgi_doctor::run(std::env::args_os()));
 }

@@ -500,7 +500,15 @@ pub fn spawn(args: &super::SpawnArgs, host: &crate::sources::host::Host) -> Resu
             }
             None
         }
-        (None, true) => host.web_user().cloned(),
+        // Never root unasked: an application a web server starts never runs
+        // as root.
+        (None, true) => Some(host.web_user().cloned().ok_or_else(|| {
+            usage(
+                "no web server user found on this host: name the user to run the application \
+                 as with --user (--user root runs it as root)"
+                    .to_string(),
+            )
+        })?),
         (None, false) => None,
     };
     let mut env = Vec::new();

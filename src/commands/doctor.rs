@@ -89,6 +89,13 @@ pub struct EndpointReport {
     pub total_ms: Option<f64>,
 }
 
+/// Backends probed at the same time: a host has a handful; a configuration
+/// that names thousands must not become thousands of threads and sockets.
+const AT_ONCE: usize = 32;
+/// Backends probed in one run; the others are listed as skipped. With
+/// AT_ONCE, the probes take at most MAX_PROBED / AT_ONCE deadlines.
+const MAX_PROBED: usize = 256;
+
 pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
     let snapshot = host.snapshot().ok();
     let hc = config::discover(host.config(), snapshot, &settings.given);
@@ -148,7 +155,8 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
     }
     out.findings.extend(config_findings);
 
-    // 2. Every backend, probed at once; one that is known dead is not.
+    // 2. Every backend, probed AT_ONCE at a time (a handful on a real host:
+    // all at once); one that is known dead is not.
     let targets = backends(&hc);
     let mut to_probe = Vec::new();
     let live = host.config_matches_processes();
@@ -169,6 +177,16 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                 address.clone(),
                 "skipped",
                 "nothing listens there (see config)",
+            ));
+            out.data.endpoints.push(b.report(address, None));
+            continue;
+        }
+        if to_probe.len() >= MAX_PROBED {
+            out.data.checks.push(Check::new(
+                "probe",
+                address.clone(),
+                "skipped",
+                format!("more than {MAX_PROBED} backends: probe it with fcgi-doctor probe"),
             ));
             out.data.endpoints.push(b.report(address, None));
             continue;
@@ -199,14 +217,19 @@ pub fn run(settings: &DoctorSettings, host: &Host) -> Outcome<DoctorReport> {
                 )
             })
         });
-        let handles: Vec<_> = to_probe
-            .iter()
-            .map(|(address, s)| (address, scope.spawn(move || probe::run(s, host))))
-            .collect();
-        let probed = handles
-            .into_iter()
-            .map(|(address, h)| (address.clone(), h.join()))
-            .collect();
+        // At most AT_ONCE probes (threads, sockets) at a time.
+        let mut probed = Vec::new();
+        for batch in to_probe.chunks(AT_ONCE) {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|(address, s)| (address, scope.spawn(move || probe::run(s, host))))
+                .collect();
+            probed.extend(
+                handles
+                    .into_iter()
+                    .map(|(address, h)| (address.clone(), h.join())),
+            );
+        }
         (probed, ps.map(|h| h.join()))
     });
     for (address, result) in probed {

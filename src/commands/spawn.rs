@@ -73,7 +73,7 @@ pub struct SpawnReport {
 /// The process group to kill if a signal ends fcgi-doctor first.
 static GROUP: AtomicI32 = AtomicI32::new(0);
 
-/// SIGINT or SIGTERM during a run: the application's whole group goes first,
+/// SIGINT, SIGTERM, SIGHUP or SIGQUIT during a run: the application's whole group goes first,
 /// then its socket file and private directory, then fcgi-doctor ends by the
 /// same signal. Only async-signal-safe calls.
 extern "C" fn on_signal(sig: i32) {
@@ -206,7 +206,12 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
     for a in &settings.args {
         argv.push(cstring(a.as_bytes())?);
     }
-    let mut env = vec![cstring(format!("PATH={WEB_SERVER_PATH}").as_bytes())?];
+    // The web server's PATH unless --env gives one (one PATH, not two: the
+    // application would see only the first).
+    let mut env = Vec::new();
+    if !settings.env.iter().any(|(k, _)| k == "PATH") {
+        env.push(cstring(format!("PATH={WEB_SERVER_PATH}").as_bytes())?);
+    }
     for (k, v) in &settings.env {
         env.push(cstring(format!("{k}={v}").as_bytes())?);
     }
@@ -247,7 +252,14 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         match unsafe { nix::unistd::fork() }.map_err(|e| Error::usage(format!("fork: {e}")))? {
             ForkResult::Child => unsafe {
                 use nix::libc;
-                libc::setpgid(0, 0);
+                // A session of its own, not only a group: no controlling
+                // terminal, so the application cannot write to (or push input
+                // into, TIOCSTI) the terminal of whoever runs fcgi-doctor.
+                // Its group id is its pid, as kill(-pid) needs.
+                libc::setsid();
+                // fcgi-doctor ignores SIGPIPE; the application starts with the
+                // default, as under a web server.
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
                 libc::dup2(fd0.as_raw_fd(), 0);
                 libc::dup2(out_w.as_raw_fd(), 1);
                 libc::dup2(err_w.as_raw_fd(), 2);
@@ -286,11 +298,15 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         };
     drop((err_w, out_w, fd0));
     let started = Instant::now();
+    // From here every way out kills the group: an early return or a probe
+    // error drops the guard, a signal runs the handler.
+    let group = Group(child);
     GROUP.store(child.as_raw(), Ordering::SeqCst);
     // SAFETY: the handler only makes async-signal-safe calls.
     unsafe {
-        let _ = signal::signal(Signal::SIGINT, SigHandler::Handler(on_signal));
-        let _ = signal::signal(Signal::SIGTERM, SigHandler::Handler(on_signal));
+        for sig in HANDLED {
+            let _ = signal::signal(sig, SigHandler::Handler(on_signal));
+        }
     }
     out.data.started = true;
     out.data.pid = Some(child.as_raw() as u32);
@@ -342,17 +358,18 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
         }
     };
 
-    // 5. The group goes, whatever happened.
-    kill_group(child);
-    GROUP.store(0, Ordering::SeqCst);
+    // 5. The group goes, whatever happened, then its directory; only then
+    // may a signal end fcgi-doctor by its default action.
+    drop(group);
+    drop(private);
     // SAFETY: restoring the default dispositions.
     unsafe {
-        let _ = signal::signal(Signal::SIGINT, SigHandler::SigDfl);
-        let _ = signal::signal(Signal::SIGTERM, SigHandler::SigDfl);
+        for sig in HANDLED {
+            let _ = signal::signal(sig, SigHandler::SigDfl);
+        }
     }
     let stderr = stderr.finish();
     let stdout = stdout.finish();
-    drop(private);
 
     // 6. What happened.
     let exec_failed = stderr
@@ -454,7 +471,7 @@ impl Private {
     fn make() -> Result<(Private, std::os::unix::net::UnixListener)> {
         let base = std::env::var_os("TMPDIR")
             .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
+            .filter(|p| p.is_absolute() && safe_base(p))
             .unwrap_or_else(|| PathBuf::from("/tmp"));
         let dir = nix::unistd::mkdtemp(&base.join("fcgi-doctor-spawn.XXXXXX")).map_err(|e| {
             Error::usage(format!(
@@ -486,6 +503,18 @@ impl Drop for Private {
         let _ = std::fs::remove_file(&self.sock);
         let _ = std::fs::remove_dir(&self.dir);
     }
+}
+
+/// Whether $TMPDIR may hold the private directory: a directory no other user
+/// can rename things in (ours and not writable by others, or sticky as /tmp
+/// is). One that another user may write to after `su` without `-` would let
+/// that user swap the directory for a link before it is cleaned up.
+fn safe_base(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(dir).is_ok_and(|m| {
+        let ours = m.uid() == nix::unistd::geteuid().as_raw();
+        m.is_dir() && (m.mode() & 0o1000 != 0 || (ours && m.mode() & 0o022 == 0))
+    })
 }
 
 /// Whether something accepts connections at `address` now: the address that
@@ -587,8 +616,37 @@ fn kill_group(child: Pid) {
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = signal::kill(group, Signal::SIGKILL);
-    let _ = waitpid(child, None);
+    // Reaped within a second; one stuck in the kernel (state D) is left to
+    // init rather than hang fcgi-doctor.
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until
+        && matches!(
+            waitpid(child, Some(WaitPidFlag::WNOHANG)),
+            Ok(WaitStatus::StillAlive)
+        )
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
+
+/// The application's process group, killed when this goes out of scope.
+struct Group(Pid);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        kill_group(self.0);
+        GROUP.store(0, Ordering::SeqCst);
+    }
+}
+
+/// The signals that end fcgi-doctor while an application runs: each kills
+/// the application's group and removes its directory first.
+const HANDLED: [Signal; 4] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::usage(format!("pipe: {e}")))

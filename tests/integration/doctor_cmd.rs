@@ -549,3 +549,57 @@ fn a_crash_loop_is_joined_with_what_the_log_says() {
     );
     assert_eq!(run.code, 2);
 }
+
+/// A configuration that names hundreds of live backends: at most 256 are
+/// probed (32 at a time), the rest are listed as skipped with the reason.
+#[test]
+fn hundreds_of_backends_are_probed_up_to_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    // Listeners that never accept: each probe waits out its deadline.
+    let listeners: Vec<_> = (0..300)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let locations: String = listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            format!(
+                "location /p{i} {{ fastcgi_pass 127.0.0.1:{}; fastcgi_param SCRIPT_FILENAME /x.php; }}\n",
+                l.local_addr().unwrap().port()
+            )
+        })
+        .collect();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!("events {{}}\nhttp {{ server {{ listen 8080;\n{locations} }} }}\n"),
+    )
+    .unwrap();
+    let run = fcgi_doctor([
+        "doctor",
+        "--nginx-config",
+        conf.to_str().unwrap(),
+        "--timeout",
+        "300ms",
+        "--format",
+        "json",
+    ])
+    .deadline(Duration::from_secs(30))
+    .run();
+    let json = run.json();
+    let probes: Vec<_> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "probe")
+        .collect();
+    assert_eq!(probes.len(), 300, "{json}");
+    let capped = probes
+        .iter()
+        .filter(|c| {
+            c["status"] == "skipped" && c["detail"].as_str().unwrap().contains("more than 256")
+        })
+        .count();
+    assert_eq!(capped, 44, "{json}");
+    assert_eq!(run.code, 2, "the probed ones timed out: {}", run.stdout);
+}

@@ -85,6 +85,12 @@ fn a_healthy_flup_app_answers() {
     );
     let run = spawn(&path, &["--env", "APP_MODE=test"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // Started with fd 0 and 2 closed, fcgi-doctor's own files must not take
+    // their numbers: the application still gets its socket as fd 0.
+    let closed = fcgi_doctor(["spawn", path.to_str().unwrap(), "--format", "json"])
+        .with_closed_stdin_and_stderr()
+        .run();
+    assert_eq!(closed.code, 0, "{}", closed.stdout);
     // Its environment is --env and the web server's PATH, nothing of the caller's.
     assert_eq!(
         run.json()["probe"]["response"]["body_preview"],
@@ -269,6 +275,55 @@ fn sigint_and_sigterm_leave_no_process_and_no_directory() {
             "{signal}: a private directory survived: {left:?}"
         );
     }
+}
+
+/// The application starts as under a web server: in a session of its own
+/// (no terminal of the operator's to write to), with SIGPIPE at its default,
+/// and with the PATH --env gives instead of the default one.
+#[test]
+fn the_application_gets_its_own_session_default_sigpipe_and_the_path_given() {
+    let dir = lab_dir();
+    let path = app(
+        dir.path(),
+        "env.fcgi",
+        "#!/bin/sh\necho \"path=$PATH\" >&2\n\
+         echo \"pid=$$ session=$(cut -d' ' -f6 /proc/$$/stat) tty=$(cut -d' ' -f7 /proc/$$/stat)\" >&2\n\
+         grep SigIgn /proc/$$/status >&2\nexit 3\n",
+        0o755,
+    );
+    let run = spawn(&path, &["--env", "PATH=/opt/app/bin:/usr/bin:/bin"]);
+    let lines: Vec<String> = run.json()["stderr_last_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    let line = |prefix: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {lines:?}"))
+            .clone()
+    };
+    assert_eq!(line("path="), "path=/opt/app/bin:/usr/bin:/bin");
+    let ids = line("pid=");
+    let field = |name: &str| {
+        ids.split_whitespace()
+            .find_map(|f| f.strip_prefix(name))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        field("pid="),
+        field("session="),
+        "a session of its own: {ids}"
+    );
+    assert_eq!(field("tty="), "0", "no controlling terminal: {ids}");
+    // The tab after "SigIgn:" comes escaped, as \t: the mask is the last 16 digits.
+    let mask = line("SigIgn:");
+    let ignored = u64::from_str_radix(&mask[mask.len() - 16..], 16).unwrap();
+    assert_eq!(ignored & (1 << (13 - 1)), 0, "SIGPIPE ignored: {ignored:x}");
+    nothing_left(&run);
 }
 
 /// SIGKILL cannot be caught: the kernel's parent-death signal takes the

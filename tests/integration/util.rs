@@ -62,6 +62,7 @@ pub struct Cmd {
     /// A fixture configuration root that lives as long as the command.
     host: Option<tempfile::TempDir>,
     open_fd: Option<i32>,
+    closed_fds: bool,
     measure: bool,
     deadline: Option<Duration>,
 }
@@ -86,6 +87,7 @@ where
         as_nobody: false,
         host: None,
         open_fd: None,
+        closed_fds: false,
         measure: false,
         deadline: None,
     }
@@ -127,6 +129,13 @@ impl Cmd {
     /// parent would leave one.
     pub fn with_open_fd(mut self, fd: i32) -> Self {
         self.open_fd = Some(fd);
+        self
+    }
+
+    /// Starts it with fd 0 and 2 closed, as a careless parent (`<&- 2>&-`)
+    /// would (stdout stays: the test reads it).
+    pub fn with_closed_stdin_and_stderr(mut self) -> Self {
+        self.closed_fds = true;
         self
     }
 
@@ -175,6 +184,15 @@ impl Cmd {
                     if null < 0 || nix::libc::dup2(null, fd) < 0 {
                         return Err(std::io::Error::last_os_error());
                     }
+                    Ok(())
+                });
+            }
+        }
+        if self.closed_fds {
+            unsafe {
+                self.cmd.pre_exec(|| {
+                    nix::libc::close(0);
+                    nix::libc::close(2);
                     Ok(())
                 });
             }
