@@ -179,8 +179,9 @@ impl FakeProc {
         std::fs::write(
             d.join("status"),
             format!(
-                "Name:\t{}\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{u}\t{u}\t{u}\t{u}\n",
+                "Name:\t{}\nPPid:\t{}\nUid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{u}\t{u}\t{u}\t{u}\n",
                 p.comm,
+                p.ppid,
                 u = p.uid
             ),
         )

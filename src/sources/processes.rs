@@ -69,17 +69,34 @@ pub enum Software {
 /// process, for when the whole table (descriptors, sockets, titles) is not
 /// needed. Processes that vanish meanwhile are left out.
 pub fn web_server_uids(proc: &ProcFs) -> io::Result<Vec<(u32, Software, u32)>> {
-    let mut out = Vec::new();
+    let mut all = BTreeMap::new();
     for pid in proc.pids()? {
         let Ok(comm) = proc.comm(pid) else { continue };
         let Some(software) = Software::from_comm(&comm).filter(|s| s.is_web_server()) else {
             continue;
         };
         if let Ok(ids) = proc.ids(pid) {
-            out.push((pid, software, ids.uid));
+            all.insert(pid, (ids.ppid, software, ids.uid));
         }
     }
-    Ok(out)
+    // Taken only from a process whose parent is root's or the caller's (a
+    // master, or the init system that started a lone server).
+    Ok(all
+        .iter()
+        .filter(|(_, &(ppid, _, _))| match all.get(&ppid) {
+            Some(&(_, _, uid)) => trusted_uid(uid),
+            None => proc.ids(ppid).is_ok_and(|ids| trusted_uid(ids.uid)),
+        })
+        .map(|(&pid, &(_, software, uid))| (pid, software, uid))
+        .collect())
+}
+
+/// Whether a process's word may be taken (the configuration file its title
+/// names, the user its workers run as): root's, or the caller's own. Any
+/// user can start a process called apache2 or php-fpm with a title of its
+/// choosing.
+pub fn trusted_uid(uid: u32) -> bool {
+    uid == 0 || uid == nix::unistd::geteuid().as_raw()
 }
 
 impl Software {
@@ -124,6 +141,8 @@ pub struct Process {
     pub args: Vec<String>,
     /// Real uid; `None` when the process vanished before it was read.
     pub uid: Option<u32>,
+    /// Its parent's real uid, when it could be read.
+    pub parent_uid: Option<u32>,
     pub user: String,
     /// Inodes of the listening sockets it holds.
     pub listening: Vec<u64>,
@@ -263,6 +282,7 @@ impl Snapshot {
                 None => proc.cmdline(pid).unwrap_or_default(),
             };
             let uid = proc.ids(pid).ok().map(|i| i.uid);
+            let parent_uid = proc.ids(stat.ppid).ok().map(|i| i.uid);
             let (listening, connections, fds_visible) = match proc.socket_inodes(pid) {
                 Ok(inodes) => {
                     let listening = inodes
@@ -317,6 +337,7 @@ impl Snapshot {
                     pool,
                     args,
                     uid,
+                    parent_uid,
                     user,
                     listening,
                     connections,
@@ -410,15 +431,20 @@ impl Snapshot {
     }
 
     /// The web server processes that serve clients (workers, or a master that
-    /// serves by itself).
+    /// serves by itself), started by root or the caller (see [`trusted_uid`]).
     pub fn web_workers(&self) -> impl Iterator<Item = &Process> {
-        self.processes
-            .values()
-            .filter(|p| p.software.is_web_server() && p.role == Role::WebWorker)
+        self.processes.values().filter(|p| {
+            p.software.is_web_server()
+                && p.role == Role::WebWorker
+                && p.parent_uid.is_some_and(trusted_uid)
+        })
     }
 
     /// The configuration file of the php-fpm master that `p` is or serves, as
     /// its title names it.
+    /// Only a master run by root or the caller is believed (see
+    /// [`trusted_uid`]): any user may title a process `php-fpm: master
+    /// process (FILE)`.
     pub fn fpm_config_path(&self, p: &Process) -> Option<std::path::PathBuf> {
         if p.software != Software::PhpFpm {
             return None;
@@ -428,6 +454,9 @@ impl Snapshot {
         } else {
             self.processes.get(&p.stat.ppid)?
         };
+        if !master.uid.is_some_and(trusted_uid) {
+            return None;
+        }
         super::fpmconf::path_from_title(master.args.first()?)
     }
 

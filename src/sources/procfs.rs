@@ -44,6 +44,8 @@ pub struct Stat {
 /// not enough: php-fpm workers are not dumpable, so their directory is root's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ids {
+    /// The parent's pid (0 when status does not say).
+    pub ppid: u32,
     pub uid: u32,
     pub euid: u32,
     pub egid: u32,
@@ -350,7 +352,13 @@ fn parse_status_ids(text: &str) -> Option<Ids> {
     };
     let uid = ids("Uid:")?;
     let gid = ids("Gid:")?;
+    let ppid = text
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
     Some(Ids {
+        ppid,
         uid: *uid.first()?,
         euid: *uid.get(1)?,
         egid: *gid.get(1)?,
@@ -412,10 +420,11 @@ mod tests {
 
     #[test]
     fn status_gives_real_and_effective_ids() {
-        let text = "Name:\tphp-fpm8.2\nUid:\t33\t33\t33\t33\nGid:\t33\t34\t33\t33\n";
+        let text = "Name:\tphp-fpm8.2\nPPid:\t812\nUid:\t33\t33\t33\t33\nGid:\t33\t34\t33\t33\n";
         assert_eq!(
             parse_status_ids(text),
             Some(Ids {
+                ppid: 812,
                 uid: 33,
                 euid: 33,
                 egid: 34

@@ -514,3 +514,72 @@ fn processes_exiting_while_read_are_left_out() {
     let started = churn.join().unwrap();
     assert!(started > 20, "only {started} processes came and went");
 }
+
+/// Any local user can start a process called apache2, with workers under
+/// a user of its choosing. Root's fcgi-doctor must not take that user for
+/// the web server's; the same processes started by root are believed (the
+/// control that shows the test can fail).
+#[test]
+fn another_users_web_server_does_not_choose_the_web_user() {
+    use fcgi_doctor::sources::fixture::{FakeProc, Proc};
+    for (owner, believed) in [(65534, false), (0, true)] {
+        let proc = tempfile::tempdir().unwrap();
+        let fake = FakeProc::at(proc.path());
+        // The shell that started it, as its owner.
+        fake.add(Proc::new(50, 1, "sh", owner, &["sh"]));
+        fake.add(Proc::new(200, 50, "apache2", owner, &["/usr/sbin/apache2"]));
+        fake.add(Proc::new(201, 200, "apache2", 2, &["/usr/sbin/apache2"]));
+        let ps = fcgi_doctor(["ps", "--format", "json"])
+            .env("FCGI_DOCTOR_TEST_PROC", proc.path().to_str().unwrap())
+            .deadline(DEADLINE)
+            .run()
+            .json();
+        let source = ps["web_user"]["source"].as_str().unwrap_or_default();
+        assert_eq!(
+            source.contains("running Apache workers"),
+            believed,
+            "owner {owner}: {}",
+            ps["web_user"]
+        );
+    }
+}
+
+/// Any local user can title a process `php-fpm: master process (FILE)`.
+/// Root's `config` must not read FILE; the same title on a process run by
+/// root is followed (the control). A real process: running masters are
+/// looked at on the real host only.
+#[test]
+fn another_users_php_fpm_title_names_no_file_to_read() {
+    if !crate::util::require(is_root(), "root (the fake master runs as nobody)") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = dir.path().join("php-fpm.conf");
+    std::fs::write(&conf, "[evil]\nlisten = /run/evil.sock\n").unwrap();
+    // A program whose kernel name (comm) is php-fpm8.2.
+    let fake = dir.path().join("php-fpm8.2");
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let title = format!("php-fpm: master process ({})", conf.display());
+    for (owner, believed) in [(65534u32, false), (0, true)] {
+        let mut cmd = std::process::Command::new(&fake);
+        std::os::unix::process::CommandExt::arg0(&mut cmd, &title);
+        std::os::unix::process::CommandExt::uid(&mut cmd, owner);
+        std::os::unix::process::CommandExt::gid(&mut cmd, owner);
+        let mut master = cmd.arg("30").spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let run = fcgi_doctor(["config", "--format", "json"])
+            .deadline(DEADLINE)
+            .run();
+        master.kill().unwrap();
+        master.wait().unwrap();
+        let json = run.json();
+        let read = json["fpm"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == conf.display().to_string());
+        assert_eq!(read, believed, "owner {owner}: {}", json["fpm"]);
+    }
+}

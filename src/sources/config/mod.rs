@@ -144,7 +144,13 @@ struct Running {
 
 fn running_configs(snapshot: &Snapshot) -> Running {
     let mut running = Running::default();
-    for p in snapshot.processes.values() {
+    // Only masters run by root or the caller name files to read: any user
+    // may start a process called apache2 with `-f FILE`.
+    let trusted = snapshot
+        .processes
+        .values()
+        .filter(|p| p.uid.is_some_and(super::processes::trusted_uid));
+    for p in trusted {
         let words: Vec<&str> = p.args.iter().flat_map(|a| a.split_whitespace()).collect();
         match (p.software, p.role) {
             (Software::Apache, Role::WebServer) if running.apache.is_none() => {
