@@ -57,6 +57,30 @@ pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
+/// The first character of `text` a terminal would act on: every control
+/// character but the line end, except the colour codes (SGR, `ESC [ 1;31 m`)
+/// the tool writes itself. For the tests of the output formats.
+#[cfg(test)]
+pub(crate) fn first_played(text: &str) -> Option<char> {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(sgr) = rest.strip_prefix("\x1b[") {
+            let params = sgr
+                .find(|c: char| !c.is_ascii_digit() && c != ';')
+                .unwrap_or(sgr.len());
+            if sgr[params..].starts_with('m') {
+                rest = &sgr[params + 1..];
+                continue;
+            }
+        }
+        if c.is_control() && c != '\n' {
+            return Some(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +93,15 @@ mod tests {
         assert_eq!(escape("two\nlines"), "two\\nlines");
         assert_eq!(escape_keep_lines("two\nlines\x1b"), "two\nlines\\x1b");
         assert!(matches!(escape("plain text"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn colours_are_not_played_text_but_other_escapes_are() {
+        assert_eq!(first_played("\x1b[1;31mred\x1b[0m\n"), None);
+        assert_eq!(first_played("a\x1b]0;title\x07"), Some('\x1b'));
+        assert_eq!(first_played("a\x1b[2J"), Some('\x1b'));
+        assert_eq!(first_played("cr\r"), Some('\r'));
+        assert_eq!(first_played(&escape("a\x1b]0;t\x07\r\n")), None);
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn render(out: &mut dyn Write, r: &ConfigReport, settings: &OutputSettings) 
             .filter(|m| m.contains("fcgi") || m.contains("fastcgi") || m.starts_with("proxy"))
             .collect();
         if !fastcgi.is_empty() {
-            writeln!(out, "  modules   {}", fastcgi.join(", "))?;
+            writeln!(out, "  modules   {}", escape(&fastcgi.join(", ")))?;
         }
         for h in &a.handlers {
             writeln!(
@@ -192,4 +192,46 @@ pub fn render_doctor(
     }
     writeln!(out, "{t}")?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::sanitize::first_played;
+    use crate::sources::config::apache::ApacheConfig;
+    use crate::sources::config::HostConfig;
+
+    #[test]
+    fn module_names_are_shown_not_played() {
+        let report = ConfigReport {
+            config: HostConfig {
+                apache: Some(ApacheConfig {
+                    main_file: "/etc/apache2/apache2.conf".into(),
+                    files: vec!["/etc/apache2/apache2.conf".into()],
+                    modules: vec![
+                        "proxy_module".into(),
+                        "proxy_fcgi\x1b]0;PWNED\x07\r\n_module".into(),
+                    ],
+                    ..ApacheConfig::default()
+                }),
+                ..HostConfig::default()
+            },
+            endpoints: Vec::new(),
+            web_users: Vec::new(),
+        };
+        let settings = OutputSettings {
+            format: super::super::Format::Human,
+            color: false,
+            quiet: false,
+            width: 100,
+        };
+        let mut out = Vec::new();
+        render(&mut out, &report, &settings).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(first_played(&text), None, "{text:?}");
+        assert!(
+            text.contains("modules   proxy_module, proxy_fcgi\\x1b]0;PWNED\\x07\\r\\n_module\n"),
+            "{text}"
+        );
+    }
 }

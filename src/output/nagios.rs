@@ -33,8 +33,13 @@ impl Perf {
     }
 
     fn render(&self) -> String {
-        // A label is quoted, and a quote in it doubled (plugin guidelines).
-        let label = self.label.replace('\'', "''");
+        // A label is quoted, a quote in it doubled, and it may not hold `=`
+        // (plugin guidelines); its control characters are escaped as the
+        // text's are, so the line stays one line (labels may name addresses
+        // from configuration files).
+        let label = sanitize::escape(&self.label)
+            .replace('\'', "''")
+            .replace('=', "_");
         let min = self.min.map(number).unwrap_or_default();
         format!(
             "'{label}'={}{};{};{};{min};",
@@ -306,5 +311,28 @@ mod tests {
         assert_eq!(p.render(), "'time'=0.00083s;0.5;1;0;");
         assert_eq!(Perf::new("it's", 12.0, "").render(), "'it''s'=12;;;0;");
         assert_eq!(number(1e-9), "0");
+    }
+
+    #[test]
+    fn hostile_labels_keep_one_plugin_line() {
+        // doctor names a backend's timing after its address, which comes from
+        // configuration files; a space, a quote and `=` as well as escapes.
+        let label = "time_unix:/run/it's a=b\x1b]0;PWNED\x07\r\n";
+        let perf = [Perf::new(label, 1.5, "s"), Perf::new("time", 0.25, "s")];
+        assert_eq!(
+            perf[0].render(),
+            "'time_unix:/run/it''s a_b\\x1b]0;PWNED\\x07\\r\\n'=1.5s;;;0;"
+        );
+        let mut out = Vec::new();
+        write(&mut out, &[], &perf).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let line = text.strip_suffix('\n').expect("ends with a newline");
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        // The guidelines: a label quoted, no `=` in it, a quote in it doubled.
+        let item = r"'(?:[^'=]|'')+'=-?[0-9]+(?:\.[0-9]+)?(?:s|ms|us|%|B|KB|MB|TB|c)?;[^; ]*;[^; ]*;-?[0-9.]*;-?[0-9.]*";
+        let plugin_line =
+            crate::core::text::ascii_regex(&format!(r"^FCGI OK - [^|]* \| {item}(?: {item})*$"))
+                .unwrap();
+        assert!(plugin_line.is_match(line.as_bytes()), "{line:?}");
     }
 }

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use crate::commands::{Data, Report};
 use crate::core::finding::Severity;
+use crate::core::sanitize;
 
 /// Metric families by name, each with its help, type and samples, written
 /// in name order: a family is written once however many reports add to it.
@@ -431,11 +432,14 @@ fn subject_of(report: &Report) -> Option<String> {
     }
 }
 
-/// A label value: backslash, double quote and newline escaped.
+/// A label value. Its control characters become the text the human output
+/// shows (`\x1b`, `\n`): a scraper stores no escape sequence and no line end
+/// to play later on a dashboard or in an alert. Then backslash and double
+/// quote are escaped as the exposition format wants.
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
+    sanitize::escape(v)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -444,7 +448,7 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped_and_families_written_once() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\\\nd");
         let mut m = Metrics::default();
         m.gauge("x_a", "A.", vec![("k", "1".into())], 1.0);
         m.gauge("x_a", "A.", vec![("k", "2".into())], 2.5);
@@ -454,5 +458,74 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "# HELP x_a A.\n# TYPE x_a gauge\nx_a{k=\"1\"} 1\nx_a{k=\"2\"} 2.5\n"
         );
+    }
+
+    /// The labels of a sample line as a parser of the exposition format reads
+    /// them, or None when the line is not valid (an unknown escape, a value
+    /// not closed, no value after the labels).
+    fn parsed_labels(line: &str) -> Option<Vec<(String, String)>> {
+        let (_, mut rest) = line.split_once('{')?;
+        let mut labels = Vec::new();
+        loop {
+            if let Some(value) = rest.strip_prefix("} ") {
+                value.parse::<f64>().ok()?;
+                return Some(labels);
+            }
+            let rest_of_label = rest.strip_prefix(',').unwrap_or(rest);
+            let (name, after) = rest_of_label.split_once("=\"")?;
+            let mut value = String::new();
+            let mut chars = after.char_indices();
+            let end = loop {
+                match chars.next()? {
+                    (i, '"') => break i,
+                    (_, '\\') => match chars.next()?.1 {
+                        '\\' => value.push('\\'),
+                        '"' => value.push('"'),
+                        'n' => value.push('\n'),
+                        _ => return None,
+                    },
+                    (_, c) => value.push(c),
+                }
+            };
+            labels.push((name.to_string(), value));
+            rest = &after[end + 1..];
+        }
+    }
+
+    #[test]
+    fn label_values_never_carry_a_control_character() {
+        // A pool name as the peer's status page sends it, an address as a
+        // configuration file has it.
+        let hostile = "www\x1b]0;PWNED\x07\r\n\"q\"\\b\u{9b}";
+        let mut m = Metrics::default();
+        m.gauge(
+            "x_a",
+            "A.",
+            vec![
+                ("pool", hostile.into()),
+                ("backend", "127.0.0.1:9000".into()),
+            ],
+            1.0,
+        );
+        let mut out = Vec::new();
+        m.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text:?}");
+        let labels = parsed_labels(lines[2]).unwrap_or_else(|| panic!("{:?}", lines[2]));
+        // What a scraper stores is what the human output shows.
+        let shown = crate::core::sanitize::escape(hostile).into_owned();
+        assert_eq!(
+            labels,
+            [
+                ("pool".to_string(), shown),
+                ("backend".to_string(), "127.0.0.1:9000".to_string())
+            ]
+        );
+        assert!(labels.iter().all(|(_, v)| !v.chars().any(char::is_control)));
     }
 }

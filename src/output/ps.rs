@@ -195,10 +195,13 @@ fn command_text(n: &Node) -> String {
     } else {
         command
     };
+    // Module names are file names a process mapped: anyone's text.
     let modules = if n.modules.is_empty() {
         String::new()
     } else {
-        format!(" [{}]", n.modules.join(" ")).dimmed().to_string()
+        format!(" [{}]", sanitize::escape(&n.modules.join(" ")))
+            .dimmed()
+            .to_string()
     };
     match n.role {
         Role::WebServer | Role::ProcessManager => format!("{}{modules}", command.bold()),
@@ -208,10 +211,12 @@ fn command_text(n: &Node) -> String {
 }
 
 fn row(n: &Node, command: &str) -> Vec<String> {
+    // Escaped before colouring: the escaping must not touch a colour code.
+    let user = sanitize::escape(&n.user);
     let user = if n.uid == Some(0) && matches!(n.role, Role::App | Role::PoolWorker) {
-        n.user.red().to_string()
+        user.red().to_string()
     } else {
-        sanitize::escape(&n.user).into_owned()
+        user.into_owned()
     };
     let listen = if n.fds_visible {
         n.listening
@@ -324,6 +329,36 @@ mod tests {
         report.all = true;
         let each = text(&report);
         assert_eq!(each.matches("php-fpm: pool www").count(), 2, "{each}");
+    }
+
+    #[test]
+    fn module_names_and_user_names_are_shown_not_played() {
+        // A file name any user can map into a process, and a user name.
+        let hostile = "php\x1b]0;PWNED\x07\r\x1b[2J\n";
+        let mut worker = node(101, 100, "php-fpm: pool www", vec![]);
+        (worker.uid, worker.user) = (Some(0), "ro\x1b]0;x\x07ot".into());
+        let mut master = node(100, 1, "apache2 -k start", vec![worker]);
+        master.role = Role::WebServer;
+        master.modules = vec![hostile.into(), "proxy_fcgi".into()];
+        let report = PsReport {
+            processes: vec![master],
+            ..PsReport::default()
+        };
+        let settings = OutputSettings {
+            format: super::super::Format::Human,
+            color: false,
+            quiet: false,
+            width: 200,
+        };
+        let mut out = Vec::new();
+        render(&mut out, &report, &settings).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(sanitize::first_played(&text), None, "{text:?}");
+        assert!(
+            text.contains("php\\x1b]0;PWNED\\x07\\r\\x1b[2J\\n proxy_fcgi"),
+            "{text}"
+        );
+        assert!(text.contains("ro\\x1b]0;x\\x07ot"), "{text}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn render(out: &mut dyn Write, r: &SocketReport, settings: &OutputSettings) 
             let groups = if u.groups.is_empty() {
                 String::new()
             } else {
-                format!(", groups {}", u.groups.join(","))
+                format!(", groups {}", sanitize::escape(&u.groups.join(",")))
             };
             let user = format!(
                 "{} (uid {}{groups}; from {})",
@@ -149,4 +149,43 @@ fn render_target(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::sanitize::first_played;
+    use crate::sources::webuser::WebUser;
+
+    #[test]
+    fn group_names_are_shown_not_played() {
+        // Group names come from the user database, which may be a directory
+        // service.
+        let report = SocketReport {
+            web_user: Some(WebUser {
+                name: "www-data".into(),
+                uid: 33,
+                gid: 33,
+                groups: vec!["www-data".into(), "dev\x1b]0;PWNED\x07\r\n".into()],
+                gids: vec![33, 1000],
+                source: "--web-user".into(),
+                guessed: false,
+            }),
+            targets: Vec::new(),
+        };
+        let settings = OutputSettings {
+            format: super::super::Format::Human,
+            color: false,
+            quiet: false,
+            width: 200,
+        };
+        let mut out = Vec::new();
+        render(&mut out, &report, &settings).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(first_played(&text), None, "{text:?}");
+        assert!(
+            text.contains("groups www-data,dev\\x1b]0;PWNED\\x07\\r\\n;"),
+            "{text}"
+        );
+    }
 }

@@ -156,6 +156,7 @@ const ROWS: &[Row] = &[
     row("ps-bad-watch", "--watch 0", "out of range", 3, "out of range", Run(&["ps", "--watch", "0"])),
     row("ps-unknown-web-user", "--web-user that does not exist", "no such user", 3, "no such user", Run(&["ps", "--web-user", "no-such-user-xyz"])),
     row("ps-escapes-in-titles", "process titles and arguments holding escapes", "shown as \\x1b", 0, "", Test("bad_input.rs::escapes_in_process_titles_are_shown_not_played")),
+    row("ps-escapes-in-modules", "Apache module names holding escapes (a mapped file's name, a LoadModule line)", "shown as \\x1b by ps and config", 0, "", Test("bad_input.rs::escapes_in_module_names_are_shown_not_played")),
     row("ps-vanishing-processes", "processes that exit while /proc is read", "they are left out; no error", 0, "", Test("bad_input.rs::processes_exiting_while_read_are_left_out")),
     // explain
     row("explain-unknown-code", "a code that does not exist", "says how to list the codes", 3, "explain --all", Run(&["explain", "FD9999"])),
@@ -480,6 +481,59 @@ fn escapes_in_process_titles_are_shown_not_played() {
         );
         if format == "human" {
             assert!(all.contains("\\x1b[31mwww"), "{all}");
+        }
+    }
+}
+
+#[test]
+fn escapes_in_module_names_are_shown_not_played() {
+    use fcgi_doctor::sources::fixture::{FakeProc, Proc};
+    // Any local user can name a library so that an Apache master maps it as
+    // a module (ps), and a LoadModule line names one (config).
+    let hostile = "php\x1b]0;PWNED\x07";
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeProc::at(dir.path());
+    fake.uptime(86400.0);
+    let start = ["/usr/sbin/apache2", "-k", "start"];
+    fake.add(Proc::new(10, 1, "apache2", 0, &start));
+    let mapped = format!("/tmp/mod_{hostile}.so");
+    fake.maps(10, &["/usr/lib/apache2/modules/mod_proxy_fcgi.so", &mapped]);
+    fake.add(Proc::new(11, 10, "apache2", 33, &start));
+    let conf_dir = tempfile::tempdir().unwrap();
+    let conf = conf_dir.path().join("apache2.conf");
+    std::fs::write(
+        &conf,
+        "LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\n\
+         LoadModule proxy_fcgi\x1b]0;PWNED\x07_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n",
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap();
+    for format in ["human", "json", "nagios", "prometheus"] {
+        for args in [
+            vec!["ps", "--format", format, "--color", "never"],
+            vec![
+                "config",
+                "--apache-config",
+                conf,
+                "--format",
+                format,
+                "--color",
+                "never",
+            ],
+        ] {
+            let run = fcgi_doctor(&args)
+                .env("FCGI_DOCTOR_TEST_PROC", dir.path().to_str().unwrap())
+                .deadline(DEADLINE)
+                .run();
+            assert!(matches!(run.code, 0..=2), "{args:?}: {}", run.stderr);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(
+                !all.contains('\x1b') && !all.contains('\x07'),
+                "{args:?}: {all}"
+            );
+            if format == "human" {
+                assert!(all.contains("\\x1b]0;PWNED\\x07"), "{args:?}: {all}");
+            }
         }
     }
 }

@@ -230,6 +230,59 @@ fn logs_socket_and_ps_in_both_formats() {
 }
 
 #[test]
+fn a_hostile_pool_name_keeps_both_formats_valid() {
+    // The pool name is what the peer's status page says: text from whoever
+    // runs the pool, escapes, line ends and quotes included.
+    let status = serde_json::json!({
+        "pool": "www\u{1b}]0;PWNED\u{7}\r\n\"x\"\\",
+        "process manager": "dynamic",
+        "start time": 1_700_000_000u64,
+        "start since": 60,
+        "accepted conn": 1,
+        "listen queue": 0,
+        "max listen queue": 0,
+        "listen queue len": 0,
+        "idle processes": 1,
+        "active processes": 1,
+        "total processes": 2,
+        "max active processes": 1,
+        "max children reached": 0,
+        "slow requests": 0,
+    });
+    let body = format!("Status: 200 OK\r\nContent-Type: application/json\r\n\r\n{status}");
+    let peer = crate::fake_peer::tcp(crate::fake_peer::answer(crate::fake_peer::response(
+        body.as_bytes(),
+    )));
+    for format in ["prometheus", "nagios", "human"] {
+        let run = fcgi_doctor([
+            "probe",
+            &peer.target,
+            "--fpm-status",
+            "--format",
+            format,
+            "--color",
+            "never",
+        ])
+        .run();
+        assert!(run.code <= 2, "{format}: {}{}", run.stdout, run.stderr);
+        assert!(
+            !run.stdout.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {:?}",
+            run.stdout
+        );
+        match format {
+            "prometheus" => {
+                assert_promtool(&run.stdout);
+                let pool = r#"pool="www\\x1b]0;PWNED\\x07\\r\\n\"x\"\\""#;
+                assert!(run.stdout.contains(pool), "{}", run.stdout);
+            }
+            "nagios" => _ = assert_nagios(&run),
+            _ => assert!(run.stdout.contains("www\\x1b]0;PWNED"), "{}", run.stdout),
+        }
+    }
+}
+
+#[test]
 fn monitoring_formats_refuse_what_they_cannot_say() {
     let run = fcgi_doctor(["explain", "FD1001", "--format", "nagios"]).run();
     assert_eq!(run.code, 3);
