@@ -582,11 +582,27 @@ fn suexec_helper() -> Option<PathBuf> {
 /// the web server's user), and the document root of Debian's suexec-custom
 /// (/etc/apache2/suexec/www-data's first line) when that file exists.
 fn suexec_build(helper: &Path) -> preflight::SuexecBuild {
+    use std::process::Stdio;
+    // `suexec -V` prints a few lines and ends; one that does not is killed
+    // after two seconds (its output is then what it wrote, maybe nothing).
     let text = std::process::Command::new(helper)
         .arg("-V")
         .env_clear()
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            let until = Instant::now() + Duration::from_secs(2);
+            while child.try_wait()?.is_none() {
+                if Instant::now() >= until {
+                    let _ = child.kill();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            child.wait_with_output()
+        })
         .map(|o| {
             let mut t = String::from_utf8_lossy(&o.stderr).into_owned();
             t.push_str(&String::from_utf8_lossy(&o.stdout));

@@ -114,8 +114,9 @@ impl ProcEvents {
         let mut buf = [0u8; 8192];
         // Bounded: one wait reads at most this many datagrams.
         for _ in 0..4096 {
-            match socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
-                Ok(n) => out.extend(decode(&buf[..n])),
+            match recv_from_kernel(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+                Ok(Some(n)) => out.extend(decode(&buf[..n])),
+                Ok(None) => {}
                 Err(nix::errno::Errno::EAGAIN) => break,
                 Err(nix::errno::Errno::ENOBUFS) => continue,
                 Err(e) => return Err(e.into()),
@@ -129,6 +130,32 @@ impl Drop for ProcEvents {
     fn drop(&mut self) {
         let _ = self.control(PROC_CN_MCAST_IGNORE);
     }
+}
+
+/// One datagram: its length when the kernel sent it (netlink port 0), None
+/// when another process did (the datagram is dropped).
+pub(super) fn recv_from_kernel(
+    fd: std::os::fd::RawFd,
+    buf: &mut [u8],
+    flags: MsgFlags,
+) -> nix::Result<Option<usize>> {
+    use nix::libc;
+    // SAFETY: an all-zero sockaddr_nl is valid; recvfrom writes at most
+    // `len` bytes into each buffer it is given.
+    let mut from: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    let n = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags.bits(),
+            std::ptr::from_mut(&mut from).cast(),
+            &mut len,
+        )
+    };
+    let n = nix::errno::Errno::result(n)?;
+    Ok((from.nl_pid == 0).then_some(n as usize))
 }
 
 fn u32_at(buf: &[u8], at: usize) -> Option<u32> {

@@ -253,7 +253,15 @@ impl Receiver<'_> {
         match self {
             Receiver::Socket(fd) => {
                 buf.resize(64 * 1024, 0);
-                Ok(socket::recv(fd.as_raw_fd(), buf, MsgFlags::empty())?)
+                // A datagram from another process (not the kernel) is read
+                // and dropped: only the kernel's answer is believed.
+                loop {
+                    if let Some(n) =
+                        super::proc_events::recv_from_kernel(fd.as_raw_fd(), buf, MsgFlags::empty())?
+                    {
+                        return Ok(n);
+                    }
+                }
             }
             Receiver::Recorded(bytes) => {
                 let bytes = bytes.take().unwrap_or_default();
