@@ -256,9 +256,11 @@ impl Receiver<'_> {
                 // A datagram from another process (not the kernel) is read
                 // and dropped: only the kernel's answer is believed.
                 loop {
-                    if let Some(n) =
-                        super::proc_events::recv_from_kernel(fd.as_raw_fd(), buf, MsgFlags::empty())?
-                    {
+                    if let Some(n) = super::proc_events::recv_from_kernel(
+                        fd.as_raw_fd(),
+                        buf,
+                        MsgFlags::empty(),
+                    )? {
                         return Ok(n);
                     }
                 }

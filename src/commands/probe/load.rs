@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::net::ToSocketAddrs;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -80,7 +79,7 @@ pub fn run(
     load: &LoadSettings,
     host: &Host,
 ) -> Result<Outcome<ProbeReport>> {
-    let address = resolve(&settings.target)?;
+    let address = resolve(&settings.target, Instant::now() + settings.connect_timeout)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -373,18 +372,26 @@ async fn futures_join<F: std::future::Future<Output = ()>>(tasks: Vec<F>) {
     .await
 }
 
-/// The address to connect to, resolved once.
-fn resolve(target: &Target) -> Result<Address> {
+/// The address to connect to, resolved once, by `deadline` (the connect
+/// deadline, as for a single probe).
+fn resolve(target: &Target, deadline: Instant) -> Result<Address> {
+    use crate::net::connect::{self, Resolve};
     Ok(match target {
         Target::Unix(path) => Address::Unix(path.clone()),
         Target::Abstract(name) => Address::Abstract(name.clone()),
         Target::Tcp { host, port } => {
-            let addr = (host.as_str(), *port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-                .ok_or_else(|| Error::usage(format!("{host}: the name does not resolve")))?;
-            Address::Tcp(addr)
+            let addr = match connect::resolve(host, *port, deadline) {
+                Ok(found) => found.into_iter().next(),
+                Err(Resolve::TooSlow) => {
+                    return Err(Error::usage(format!(
+                        "{host}: the resolver did not answer within the connect timeout"
+                    )))
+                }
+                Err(Resolve::Failed(_)) => None,
+            };
+            Address::Tcp(
+                addr.ok_or_else(|| Error::usage(format!("{host}: the name does not resolve")))?,
+            )
         }
     })
 }
