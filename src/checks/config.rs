@@ -633,7 +633,7 @@ mod tests {
             "unix:/run/php/www.sock",
             Some("$fastcgi_script_name"),
         );
-        closed.access_rules = vec!["allow 127.0.0.1".into(), "deny all".into()];
+        closed.access_rules = vec!["allow 127.0.0.1".into(), "deny all".into()].into();
         let config = host(
             vec![www],
             vec![

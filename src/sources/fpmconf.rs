@@ -82,17 +82,7 @@ pub fn path_from_title(title: &str) -> Option<PathBuf> {
 /// `include=/etc/php/8.2/fpm/pool.d/*.conf`). Pools name their files as the
 /// host does.
 pub fn load(root: &ConfigRoot, path: &Path) -> FpmConfig {
-    let mut reader = Reader {
-        root,
-        config: FpmConfig {
-            file: path.to_path_buf(),
-            ..FpmConfig::default()
-        },
-        pools: BTreeMap::new(),
-        visited: BTreeSet::new(),
-        globbed: HashMap::new(),
-        limited: false,
-    };
+    let mut reader = Reader::new(root, path);
     reader.read_file(path, 0);
     reader.config
 }
@@ -100,6 +90,17 @@ pub fn load(root: &ConfigRoot, path: &Path) -> FpmConfig {
 /// Files read at most; php-fpm has no such limit, but a directory of a
 /// million files named by an include must not keep the reader busy for hours.
 const MAX_FILES: usize = 2000;
+/// Largest file read, and bytes read over all files: MAX_FILES files of
+/// MAX_FILE each would be 8 GB.
+const MAX_FILE: u64 = 4 * 1024 * 1024;
+const MAX_TOTAL: u64 = 64 * 1024 * 1024;
+/// Pools kept: each costs some 700 bytes, so a 4 MB file of `[x]` lines
+/// made 340 MB; a host with thousands of pools is already a large one.
+const MAX_POOLS: usize = 20_000;
+/// Longest value once `$pool` is replaced by the pool's name (php-fpm's
+/// fpm_conf_expand_pool_name): a 1 MiB name in 1 MiB of `$pool`, a 2 MB
+/// file, asked for 220 GB. Real values are paths and addresses.
+const MAX_VALUE: usize = 64 * 1024;
 
 struct Reader<'a> {
     root: &'a ConfigRoot,
@@ -110,28 +111,81 @@ struct Reader<'a> {
     /// Each include's files: an include met in each of N files would
     /// otherwise list the directory N times.
     globbed: HashMap<PathBuf, Rc<[PathBuf]>>,
-    /// Whether MAX_FILES was reached (said once).
+    /// Whether MAX_FILES or MAX_TOTAL was reached (said once).
     limited: bool,
+    bytes: u64,
+    /// Whether MAX_POOLS was reached, and whether a value was left
+    /// unexpanded for MAX_VALUE (each said once).
+    pools_cut: bool,
+    value_cut: bool,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(root: &'a ConfigRoot, main: &Path) -> Self {
+        Reader {
+            root,
+            config: FpmConfig {
+                file: main.to_path_buf(),
+                ..FpmConfig::default()
+            },
+            pools: BTreeMap::new(),
+            visited: BTreeSet::new(),
+            globbed: HashMap::new(),
+            limited: false,
+            bytes: 0,
+            pools_cut: false,
+            value_cut: false,
+        }
+    }
+
+    /// The index of pool `name`, made at its first `[name]`; None past
+    /// MAX_POOLS (said once).
+    fn pool(&mut self, name: &str, file: &Path, line: u32) -> Option<usize> {
+        if let Some(&i) = self.pools.get(name) {
+            return Some(i);
+        }
+        let pools = &mut self.config.pools;
+        if pools.len() >= MAX_POOLS {
+            if !std::mem::replace(&mut self.pools_cut, true) {
+                let at = file.display();
+                let note =
+                    format!("more than {MAX_POOLS} pools: those from {at}:{line} on not read");
+                self.config.notes.push(note);
+            }
+            return None;
+        }
+        self.pools.insert(name.to_string(), pools.len());
+        pools.push(Pool {
+            name: name.to_string(),
+            file: file.to_path_buf(),
+            line,
+            ..Pool::default()
+        });
+        Some(pools.len() - 1)
+    }
+
     fn read_file(&mut self, path: &Path, depth: u8) {
         // Bounded: a file is read once, and includes nest at most four deep, so
         // configurations that include each other end.
         if depth > 4 || self.visited.contains(path) {
             return;
         }
-        if self.visited.len() >= MAX_FILES {
+        if self.visited.len() >= MAX_FILES || self.bytes >= MAX_TOTAL {
             if !std::mem::replace(&mut self.limited, true) {
                 let shown = path.display();
-                let note = format!("more than {MAX_FILES} files: {shown} and later ones not read");
+                let what = match self.bytes >= MAX_TOTAL {
+                    true => format!("{MAX_TOTAL} bytes"),
+                    false => format!("{MAX_FILES} files"),
+                };
+                let note = format!("more than {what}: {shown} and later ones not read");
                 self.config.notes.push(note);
             }
             return;
         }
         self.visited.insert(path.to_path_buf());
         let root = self.root;
-        let text = match super::files::read_regular_text(&root.file(path), 4 * 1024 * 1024) {
+        let limit = MAX_FILE.min(MAX_TOTAL - self.bytes);
+        let text = match super::files::read_regular_text(&root.file(path), limit) {
             Ok(text) => text,
             Err(e) => {
                 let note = format!("cannot read {}: {e}", path.display());
@@ -139,6 +193,7 @@ impl Reader<'_> {
                 return;
             }
         };
+        self.bytes += text.len() as u64;
         self.config.files.push(path.to_path_buf());
         let mut section: Option<usize> = None;
         let mut global = true;
@@ -150,20 +205,9 @@ impl Reader<'_> {
             if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                 let name = name.trim();
                 global = name == "global";
-                section = if global {
-                    None
-                } else {
-                    let pools = &mut self.config.pools;
-                    let i = *self.pools.entry(name.to_string()).or_insert_with(|| {
-                        pools.push(Pool {
-                            name: name.to_string(),
-                            file: path.to_path_buf(),
-                            line: number as u32 + 1,
-                            ..Pool::default()
-                        });
-                        pools.len() - 1
-                    });
-                    Some(i)
+                section = match global {
+                    true => None,
+                    false => self.pool(name, path, number as u32 + 1),
                 };
                 continue;
             }
@@ -206,7 +250,25 @@ impl Reader<'_> {
             let Some(pool) = section.and_then(|i| self.config.pools.get_mut(i)) else {
                 continue;
             };
-            let value = value.replace("$pool", &pool.name);
+            // Left as written when the name would make it too long.
+            let count = value.matches("$pool").count();
+            let grown =
+                (value.len() - 5 * count).saturating_add(pool.name.len().saturating_mul(count));
+            let value = match grown <= MAX_VALUE {
+                true if count > 0 => value.replace("$pool", &pool.name),
+                true => value,
+                false => {
+                    if !std::mem::replace(&mut self.value_cut, true) {
+                        self.config.notes.push(format!(
+                            "{}:{}: `$pool` would make {key} longer than {MAX_VALUE} bytes; \
+                             left as written (and any other such value)",
+                            path.display(),
+                            number + 1
+                        ));
+                    }
+                    value
+                }
+            };
             match key {
                 "listen" => pool.listen = Some(value),
                 "listen.allowed_clients" => pool.allowed_clients = Some(value),
@@ -347,14 +409,7 @@ mod tests {
             std::fs::write(d.join(format!("pool.d/{n:05}.conf")), text).unwrap();
         }
         let root = ConfigRoot(PathBuf::from("/"));
-        let mut reader = Reader {
-            root: &root,
-            config: FpmConfig::default(),
-            pools: BTreeMap::new(),
-            visited: BTreeSet::new(),
-            globbed: HashMap::new(),
-            limited: false,
-        };
+        let mut reader = Reader::new(&root, &d.join("php-fpm.conf"));
         reader.read_file(&d.join("php-fpm.conf"), 0);
         assert_eq!(reader.globbed.len(), 1);
         let config = reader.config;
@@ -366,6 +421,48 @@ mod tests {
             stopped.display()
         );
         assert_eq!(config.notes, [note]);
+    }
+
+    /// Regression guard (security audit): `$pool` was replaced with no
+    /// bound, so a 1 MiB pool name and a 1 MiB value of `$pool` (a 2 MB
+    /// file) asked for 220 GB and aborted; here 100 MB. Such a value is left as
+    /// written, once noted. And a 4 MB file of `[x]` lines made 340 MB of
+    /// pools: they are MAX_POOLS at most.
+    #[test]
+    fn a_long_pool_name_in_many_pool_variables_stays_bounded() {
+        let name = "p".repeat(50_000);
+        let value = "$pool".repeat(2000);
+        let mut conf = format!("[{name}]\nlisten = {value}\nslowlog = /var/log/$pool.log\n");
+        conf += "[www]\nlisten = /run/php/$pool.sock\nuser = $pool$pool\n";
+        for n in 0..MAX_POOLS + 10 {
+            conf += &format!("[{n:x}]\n");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("php-fpm.conf"), &conf).unwrap();
+        let root = ConfigRoot(dir.path().to_path_buf());
+        let config = load(&root, Path::new("/php-fpm.conf"));
+        // Every string of the result, as JSON (an empty pool is 400 bytes).
+        let json = serde_json::to_string(&config).unwrap().len();
+        let bound = 2 * conf.len() + 400 * MAX_POOLS;
+        assert!(json <= bound, "{json} bytes of JSON from {}", conf.len());
+        let long = &config.pools[0];
+        assert!(long.listen.as_ref() == Some(&value), "`$pool` replaced");
+        let slowlog = format!("/var/log/{name}.log");
+        assert!(
+            long.slowlog.as_ref() == Some(&slowlog),
+            "`$pool` not replaced"
+        );
+        let www = &config.pools[1];
+        assert_eq!(www.listen.as_deref(), Some("/run/php/www.sock"));
+        assert_eq!(www.user.as_deref(), Some("wwwwww"));
+        assert_eq!(config.pools.len(), MAX_POOLS);
+        let notes = [
+            "/php-fpm.conf:2: `$pool` would make listen longer than 65536 bytes; left as \
+             written (and any other such value)"
+                .to_string(),
+            format!("more than {MAX_POOLS} pools: those from /php-fpm.conf:20005 on not read"),
+        ];
+        assert_eq!(config.notes, notes);
     }
 
     #[test]

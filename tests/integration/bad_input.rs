@@ -146,6 +146,11 @@ const ROWS: &[Row] = &[
     row("config-garbage", "100 KB of random bytes as nginx, Apache and php-fpm configuration", "parsed; nothing found", 0, "OK", Run(&["config", "--nginx-config", "{d}/garbage.conf", "--apache-config", "{d}/garbage.conf", "--fpm-config", "{d}/garbage.conf"])),
     row("config-huge-line", "a 50 MiB one-line nginx configuration", "reads its first 8 MiB and says so", 0, "only its start was read", Run(&["config", "--nginx-config", "{d}/huge.conf"])),
     row("config-include-fan-out", "1000 files that each include all of them", "stops at its budget at once, and says so", 0, "", Test("src/sources/config/nginx.rs::an_include_on_every_read_of_many_files_costs_at_most_the_budget")),
+    row("config-apache-define-chain", "Apache Defines doubling to 64 KiB, then thousands naming the last", "expands at most 64 MiB in all, then leaves variables as written, and says so", 0, "", Test("src/sources/config/apache.rs::chained_defines_grow_at_most_the_expansion_budget")),
+    row("config-apache-long-section", "a 100 KB `<VirtualHost>` address, ServerName and `<Directory>` around hundreds of handlers", "cuts each name at 1 KiB and path at 4 KiB, and says so", 0, "", Test("src/sources/config/apache.rs::a_long_section_name_is_not_copied_whole_into_every_record")),
+    row("config-nginx-access-fan-out", "thousands of allow lines and of fastcgi_pass in one server", "one list shared by the endpoints; JSON shows it in each", 0, "", Test("src/sources/config/nginx.rs::an_access_list_is_shared_by_its_endpoints_not_copied_into_each")),
+    row("config-nginx-long-root", "a 10 KB root and 10,000 fastcgi_pass under it", "keeps 64 MiB of endpoint settings, and says so", 0, "", Test("src/sources/config/nginx.rs::endpoints_hold_at_most_their_text_budget")),
+    row("config-fpm-pool-name", "a 50 KB pool name in a value of 2000 $pool, and 20,010 pools", "leaves a value over 64 KiB unexpanded and keeps 20,000 pools, and says so", 0, "", Test("src/sources/fpmconf.rs::a_long_pool_name_in_many_pool_variables_stays_bounded")),
     // doctor
     row("doctor-missing-config", "--fpm-config FILE that does not exist", "names the file and the error", 3, "No such file", Run(&["doctor", "--fpm-config", "{d}/nope.conf"])),
     row("doctor-bad-timeout", "--timeout 0", "out of range", 3, "out of range", Run(&["doctor", "--timeout", "0"])),

@@ -45,6 +45,17 @@ const MAX_ENTRIES: usize = 10_000;
 const MAX_LISTINGS: usize = 4096;
 /// Longest growth of one line by `${VAR}`.
 const MAX_EXPANSION: usize = 64 * 1024;
+/// Bytes `${VAR}` may add over a whole load, Defines and envvars together.
+/// MAX_EXPANSION bounds one line, not the lines: each `Define` keeps its
+/// copy, so 4 MB of short Defines naming a 64 KiB one held 18 GB. As much
+/// as MAX_TOTAL, far above what real files use (a few KiB).
+const MAX_EXPANDED: usize = 64 * 1024 * 1024;
+/// Longest section, virtual host or ServerName kept, and longest path a
+/// `<Directory>`, DocumentRoot or ServerRoot gives: each is copied into
+/// every record made under it (4 MB of `<VirtualHost>` address times 2000
+/// endpoints was 8 GB). A longer path names no file anyway (PATH_MAX).
+const MAX_LABEL: usize = 1024;
+const MAX_PATH: usize = 4096;
 /// Handlers, endpoints, wrappers and Options lines kept: merging Options
 /// for every handler is quadratic.
 const MAX_RECORDS: usize = 2000;
@@ -265,6 +276,27 @@ enum Reach {
     Within(u32),
 }
 
+/// What `${VAR}` has added in one load; once MAX_EXPANDED is reached a
+/// variable is left as written (envvars: left out) and that is said once.
+#[derive(Default)]
+struct Expanded {
+    bytes: usize,
+    refused: bool,
+    noted: bool,
+}
+
+impl Expanded {
+    /// Whether `len` more bytes may be added.
+    fn take(&mut self, len: usize) -> bool {
+        let fits = self.bytes.saturating_add(len) <= MAX_EXPANDED;
+        match fits {
+            true => self.bytes += len,
+            false => self.refused = true,
+        }
+        fits
+    }
+}
+
 /// Records finished at the end: ServerName, DocumentRoot and the timeouts
 /// may be written after them.
 struct Pending<T> {
@@ -292,6 +324,10 @@ struct Loader {
     bytes: u64,
     listings: usize,
     limit_noted: bool,
+    /// Bytes `${VAR}` has added, against MAX_EXPANDED.
+    expanded: Expanded,
+    /// Whether a name or path was cut at MAX_LABEL or MAX_PATH (said once).
+    cut_noted: bool,
     stack: Vec<Frame>,
     /// Where the current file's sections start; sections past MAX_SECTIONS.
     base: usize,
@@ -319,6 +355,36 @@ impl Loader {
         }
     }
 
+    /// Says once, with where, that MAX_EXPANDED was reached. Kept even past
+    /// MAX_NOTES: nothing else says why a variable stayed unexpanded.
+    fn note_expansion(&mut self, at: &dyn std::fmt::Display) {
+        if self.expanded.refused && !std::mem::replace(&mut self.expanded.noted, true) {
+            self.config.notes.push(format!(
+                "`${{VAR}}` expansion reached {MAX_EXPANDED} bytes at {at}: later variables are \
+                 left unexpanded"
+            ));
+        }
+    }
+
+    /// `text` cut to `max` bytes (said once, with where).
+    fn cut(&mut self, mut text: String, max: usize, at: &Origin) -> String {
+        if text.len() > max {
+            let mut end = max;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push('…');
+            if !std::mem::replace(&mut self.cut_noted, true) {
+                self.note(format!(
+                    "{at}: a name over {MAX_LABEL} bytes or a path over {MAX_PATH} bytes is cut \
+                     there (and wherever else one is)"
+                ));
+            }
+        }
+        text
+    }
+
     /// Debian's apache2ctl sources `<dir of main>/envvars`, and Apache reads
     /// `${APACHE_RUN_USER}` from the environment. Only top-level assignments
     /// are taken: the shell's conditionals are not evaluated.
@@ -327,7 +393,8 @@ impl Loader {
         let text = read_regular_text(&self.root.file(&path), MAX_FILE).ok()?;
         self.bytes += text.len() as u64;
         let mut depth = 0usize;
-        for line in text.lines().map(str::trim) {
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
             match line.split_whitespace().next().unwrap_or("") {
                 "if" | "case" | "for" | "while" | "until" => depth += 1,
                 "fi" | "esac" | "done" => depth = depth.saturating_sub(1),
@@ -336,8 +403,10 @@ impl Loader {
                     let assignment = line.strip_prefix("export ").unwrap_or(line).trim();
                     if let Some((name, value)) = assignment.split_once('=') {
                         if is_name(name) {
-                            let value = shell_value(value, &self.env);
+                            let value = shell_value(value, &self.env, &mut self.expanded);
                             self.env.insert(name.to_string(), value);
+                            let at = format!("{}:{}", path.display(), number + 1);
+                            self.note_expansion(&at);
                         }
                     }
                 }
@@ -410,15 +479,16 @@ impl Loader {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             return;
         }
-        let text = self.expand(trimmed);
         let origin = Origin {
             file: file.to_path_buf(),
             line: number,
         };
+        let text = self.expand(trimmed);
+        self.note_expansion(&origin);
         if let Some(close) = text.strip_prefix("</") {
             self.close(close, &origin);
         } else if let Some(open) = text.strip_prefix('<') {
-            self.open(open);
+            self.open(open, &origin);
         } else if self.active() {
             if let [name, args @ ..] = words(&text).as_slice() {
                 if !args.is_empty() {
@@ -428,8 +498,9 @@ impl Loader {
         }
     }
 
-    /// `${NAME}` from Defines, then envvars; an unknown one stays as written.
-    fn expand(&self, text: &str) -> String {
+    /// `${NAME}` from Defines, then envvars; an unknown one stays as written,
+    /// and so does one past MAX_EXPANSION or MAX_EXPANDED.
+    fn expand(&mut self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -444,7 +515,9 @@ impl Loader {
                 None => self.env.get(name).map(String::as_str),
             };
             match value {
-                Some(v) if out.len() + v.len() <= MAX_EXPANSION => out.push_str(v),
+                Some(v) if out.len() + v.len() <= MAX_EXPANSION && self.expanded.take(v.len()) => {
+                    out.push_str(v)
+                }
                 _ => out.push_str(&rest[start..start + end + 3]),
             }
             rest = &after[end + 1..];
@@ -461,7 +534,7 @@ impl Loader {
         self.stack.last().and_then(|f| f.vhost)
     }
 
-    fn open(&mut self, text: &str) {
+    fn open(&mut self, text: &str, origin: &Origin) {
         let text = text.trim_end();
         let text = text.strip_suffix('>').unwrap_or(text).trim();
         let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
@@ -483,10 +556,11 @@ impl Loader {
             kind = Kind::DirectoryMatch;
             arg = args.get(1).cloned().unwrap_or_default();
         }
+        let arg = self.cut(arg, MAX_PATH, origin);
         let active = self.active() && kind != Kind::Macro && self.holds(kind, &arg);
         let mut vhost = self.vhost();
         if kind == Kind::VirtualHost && active {
-            let address = args.join(" ");
+            let address = self.cut(args.join(" "), MAX_LABEL, origin);
             self.vhosts.push(Vhost {
                 address,
                 ..Vhost::default()
@@ -497,6 +571,7 @@ impl Loader {
             true => format!("<{name}>"),
             false => format!("<{name} {rest}>"),
         };
+        let written = self.cut(written, MAX_LABEL, origin);
         self.next_id += 1;
         let id = self.next_id;
         let frame = Frame {
@@ -570,7 +645,10 @@ impl Loader {
         let server = vhost.is_none();
         let in_vhost = vhost.and_then(|i| self.vhosts.get_mut(i));
         match name {
-            "serverroot" if server => self.config.server_root = self.path(first),
+            "serverroot" if server => {
+                let first = self.cut(first.to_string(), MAX_PATH, &origin);
+                self.config.server_root = self.path(&first);
+            }
             "define" => _ = self.defines.insert(first.to_string(), args.get(1).cloned()),
             "undefine" => _ = self.defines.remove(first),
             "include" => self.include(first, false, &origin),
@@ -592,15 +670,17 @@ impl Loader {
                 *slot = seconds(first);
             }
             "documentroot" => {
-                let root = Some(self.path(first));
+                let first = self.cut(first.to_string(), MAX_PATH, &origin);
+                let root = Some(self.path(&first));
                 match vhost.and_then(|i| self.vhosts.get_mut(i)) {
                     Some(v) => v.document_root = root,
                     None => self.document_root = root,
                 }
             }
-            "servername" => {
-                if let Some(v) = in_vhost {
-                    v.server_name = Some(first.to_string());
+            "servername" if !server => {
+                let name = self.cut(first.to_string(), MAX_LABEL, &origin);
+                if let Some(v) = vhost.and_then(|i| self.vhosts.get_mut(i)) {
+                    v.server_name = Some(name);
                 }
             }
             "errorlog" if !first.starts_with(['|', '$']) && !starts_with_ci(first, "syslog") => {
@@ -1072,7 +1152,7 @@ fn seconds(arg: &str) -> Option<u64> {
 /// A shell assignment's value: quotes removed, `$X`/`${X}` taken from
 /// earlier assignments; unknown variables and `${X##pat}`-style operators
 /// are empty, as nothing is ever evaluated.
-fn shell_value(raw: &str, env: &BTreeMap<String, String>) -> String {
+fn shell_value(raw: &str, env: &BTreeMap<String, String>, expanded: &mut Expanded) -> String {
     let raw = raw.trim();
     if let Some(v) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
         return v.to_string();
@@ -1092,8 +1172,9 @@ fn shell_value(raw: &str, env: &BTreeMap<String, String>) -> String {
                 after.split_at(end.unwrap_or(after.len()))
             }
         };
-        if out.len() < MAX_EXPANSION {
-            out.push_str(env.get(name).map_or("", String::as_str));
+        let value = env.get(name).map_or("", String::as_str);
+        if out.len() + value.len() <= MAX_EXPANSION && expanded.take(value.len()) {
+            out.push_str(value);
         }
         rest = tail;
     }
@@ -1757,6 +1838,97 @@ mod tests {
             Some(r#"<Directory "/srv/my site">"#)
         );
         assert!(handler.exec_cgi);
+    }
+
+    /// Regression guard (security audit): MAX_EXPANSION bounded one line,
+    /// not the load, and every `Define` kept its own copy, so a 4.3 MB file
+    /// of `Define Cn ${A6}` lines, A6 being 64 KiB, aborted at 4 GB. The
+    /// Defines and envvars may now hold what was read plus MAX_EXPANDED.
+    #[test]
+    fn chained_defines_grow_at_most_the_expansion_budget() {
+        let mut conf = format!("Define A0 {}\n", "x".repeat(1000));
+        let mut envvars = format!("export E0={}\n", "y".repeat(1024));
+        for i in 1..7 {
+            conf += &format!("Define A{i} ${{A{}}}${{A{}}}\n", i - 1, i - 1);
+            envvars += &format!("export E{i}=\"${{E{}}}$E{}\"\n", i - 1, i - 1);
+        }
+        // 500 copies of 64 KiB in envvars, 3000 in Defines: 215 MiB before.
+        for i in 0..3000 {
+            conf += &format!("Define C{i} ${{A6}}\n");
+        }
+        for i in 0..500 {
+            envvars += &format!("export F{i}=$E6\n");
+        }
+        conf += "ServerName ${C2999}\n";
+        let main = "/etc/apache2/apache2.conf";
+        let envvars_path = "/etc/apache2/envvars";
+        let (dir, config) = load_tree(main, &[(main, &conf), (envvars_path, &envvars)]);
+        let said: Vec<_> = config
+            .notes
+            .iter()
+            .filter(|n| n.contains("expansion reached"))
+            .collect();
+        assert_eq!(said.len(), 1, "{:?}", config.notes);
+        let at = "`${VAR}` expansion reached 67108864 bytes at /etc/apache2/apache2.conf:";
+        assert!(said[0].starts_with(at), "{said:?}");
+
+        let mut loader = Loader {
+            root: ConfigRoot(dir.path().to_path_buf()),
+            ..Loader::default()
+        };
+        loader.read_envvars(Path::new(main));
+        loader.read_file(Path::new(main));
+        let defines: usize = loader.defines.values().flatten().map(String::len).sum();
+        let env: usize = loader.env.values().map(String::len).sum();
+        let read = conf.len() + envvars.len();
+        assert!(
+            defines + env <= MAX_EXPANDED + read,
+            "{defines} + {env} bytes kept from {read} read"
+        );
+        // What is left unexpanded stays as written, the rest as before.
+        assert_eq!(loader.defines["C2999"].as_deref(), Some("${A6}"));
+        assert_eq!(loader.defines["A6"].as_ref().map(String::len), Some(64_000));
+        assert_eq!(loader.defines["C0"], loader.defines["A6"]);
+        assert_eq!(loader.env["E6"].len(), 64 * 1024);
+    }
+
+    /// Regression guard (security audit): a section's name, its virtual
+    /// host's address and its directory were copied into every record made
+    /// inside it, so one 4 MB `<VirtualHost>` and 2000 SetHandler lines
+    /// aborted at 4 GB. Each copy is now at most MAX_LABEL or MAX_PATH.
+    #[test]
+    fn a_long_section_name_is_not_copied_whole_into_every_record() {
+        let long = "v".repeat(100_000);
+        let mut conf = format!(
+            "<VirtualHost {long}>\nServerName {long}\nDocumentRoot /{long}\n<Directory /{long}>\n"
+        );
+        for _ in 0..200 {
+            conf += "SetHandler proxy:fcgi://127.0.0.1:9000\nSetHandler fcgid-script\n";
+            conf += "FcgidWrapper /usr/bin/php-cgi\n";
+        }
+        conf += "</Directory>\n</VirtualHost>\n";
+        let main = "/etc/apache2/apache2.conf";
+        let (_dir, config) = load_tree(main, &[(main, &conf)]);
+        let (e, h, w) = (&config.endpoints, &config.handlers, &config.fcgid.wrappers);
+        assert_eq!((e.len(), h.len(), w.len()), (200, 200, 200));
+        // Every string of the result, as JSON: before, 180 MB.
+        let json = serde_json::to_string(&config).unwrap().len();
+        let per_record = 2 * MAX_LABEL + MAX_LABEL + MAX_PATH + 1000;
+        assert!(
+            json <= 600 * per_record,
+            "{json} bytes of JSON for 600 records"
+        );
+        let cut: Vec<_> = config
+            .notes
+            .iter()
+            .filter(|n| n.contains("is cut"))
+            .collect();
+        assert_eq!(cut.len(), 1, "{:?}", config.notes);
+        assert!(
+            cut[0].starts_with("/etc/apache2/apache2.conf:1: "),
+            "{cut:?}"
+        );
+        assert!(e[0].vhost.as_ref().unwrap().ends_with('…'));
     }
 
     #[test]

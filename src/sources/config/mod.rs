@@ -7,8 +7,9 @@ pub mod apache;
 pub mod nginx;
 
 use std::path::PathBuf;
+use std::rc::Rc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// Where a directive was written, as the host names the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -216,9 +217,9 @@ pub struct WebEndpoint {
     pub script_filename: Option<String>,
     #[serde(skip)]
     pub checks_script_filename: bool,
-    /// nginx allow/deny rules in force there.
+    /// nginx allow/deny rules in force there, shared with nginx's endpoint.
     #[serde(skip)]
-    pub access_rules: Vec<String>,
+    pub access_rules: Rc<Vec<String>>,
     /// Named by a variable (`fastcgi_pass $backend`): not checked.
     pub dynamic: bool,
     /// Read from another host's configuration (an `nginx -T` dump): what
@@ -226,6 +227,15 @@ pub struct WebEndpoint {
     #[serde(skip)]
     pub elsewhere: bool,
     pub origin: Origin,
+}
+
+/// A list records share, written as the list itself: serde's `rc` feature,
+/// which would do the same, is not enabled.
+pub(crate) fn serialize_shared<S: Serializer, T: Serialize>(
+    list: &Rc<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    T::serialize(list, serializer)
 }
 
 /// nginx's and Apache's default timeout for a backend's answer, in seconds.
@@ -258,7 +268,7 @@ impl HostConfig {
                     timeout_directive: "ProxyTimeout",
                     script_filename: None,
                     checks_script_filename: false,
-                    access_rules: Vec::new(),
+                    access_rules: Rc::default(),
                     dynamic: false,
                     elsewhere: false,
                     origin: e.origin.clone(),
@@ -283,7 +293,7 @@ impl HostConfig {
                     timeout_directive: "fastcgi_read_timeout",
                     script_filename: e.script_filename.clone(),
                     checks_script_filename: true,
-                    access_rules: e.access_rules.clone(),
+                    access_rules: Rc::clone(&e.access_rules),
                     dynamic: e.dynamic,
                     elsewhere: self.nginx_dumped,
                     origin: e.origin.clone(),

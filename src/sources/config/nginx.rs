@@ -34,6 +34,10 @@ const MAX_NESTING: usize = 64;
 /// Most blocks, settings and backends kept, and endpoints produced.
 const MAX_RECORDS: usize = 500_000;
 const MAX_ENDPOINTS: usize = 20_000;
+/// Bytes of text the endpoints may hold together: each copies its server's
+/// name, root and the like, so one 1 MB `root` and 20000 fastcgi_pass
+/// lines held 20 GB. Real endpoints take a few hundred bytes each.
+const MAX_ENDPOINT_TEXT: usize = 64 * 1024 * 1024;
 const MAX_NOTES: usize = 100;
 /// Most directory entries looked at for one glob component.
 const MAX_DIR_ENTRIES: usize = 100_000;
@@ -87,7 +91,10 @@ pub struct Endpoint {
     pub connect_timeout: Option<u64>,
     /// `allow`/`deny` rules in force ("allow 127.0.0.1", "deny all"): those
     /// of the innermost level with any (ngx_http_access_merge_loc_conf).
-    pub access_rules: Vec<String>,
+    /// One list per level, shared by its endpoints: 150k rules and 20000
+    /// fastcgi_pass lines copied were 3 billion strings. Written out whole.
+    #[serde(serialize_with = "super::serialize_shared")]
+    pub access_rules: Rc<Vec<String>>,
     /// Where the fastcgi_pass is written.
     pub origin: Origin,
 }
@@ -343,10 +350,14 @@ struct Scope {
     label: Option<String>,
     listen: Option<String>,
     root: Option<String>,
-    params: Vec<(String, String)>,
+    /// Whether it writes any fastcgi_param, and its last SCRIPT_FILENAME:
+    /// all an endpoint takes of them, so no endpoint looks through the list.
+    has_params: bool,
+    script_filename: Option<String>,
     read_timeout: Option<u64>,
     connect_timeout: Option<u64>,
-    access: Vec<String>,
+    /// Only this scope holds it while files are read; endpoints share it.
+    access: Rc<Vec<String>>,
 }
 
 /// A `fastcgi_pass`, resolved once every file is read: nginx lets an
@@ -383,6 +394,9 @@ struct Loader {
     globbed: HashMap<PathBuf, Rc<[PathBuf]>>,
     /// Work done so far: includes followed, bytes, and blocks and settings kept.
     spent: (usize, u64, usize),
+    /// Bytes of text in the endpoints kept, against MAX_ENDPOINT_TEXT; past
+    /// it, as past MAX_ENDPOINTS, no endpoint is made.
+    endpoint_text: usize,
     /// Whether a limit has been hit (said once).
     limited: bool,
 }
@@ -407,6 +421,7 @@ impl Loader {
             seen: BTreeSet::new(),
             globbed: HashMap::new(),
             spent: (0, 0, 0),
+            endpoint_text: 0,
             limited: false,
         }
     }
@@ -714,10 +729,14 @@ impl Loader {
             "root" => scope.root = Some(value.clone()),
             "fastcgi_param" => {
                 if let Some(v) = rest.first() {
-                    scope.params.push((value.clone(), v.clone()));
+                    scope.has_params = true;
+                    if value == "SCRIPT_FILENAME" {
+                        scope.script_filename = Some(v.clone());
+                    }
                 }
             }
-            "allow" | "deny" => scope.access.push(format!("{name} {value}")),
+            // Never copied: passes are resolved once every file is read.
+            "allow" | "deny" => Rc::make_mut(&mut scope.access).push(format!("{name} {value}")),
             "server_name" if server && scope.label.is_none() => {
                 scope.label = args.iter().skip(1).find(|n| !n.is_empty()).cloned()
             }
@@ -792,9 +811,6 @@ impl Loader {
     fn endpoint_at(&self, scope: usize, origin: Origin) -> Endpoint {
         let up = || self.ancestors(scope);
         let server = up().find(|s| s.kind == Kind::Server);
-        let params = up()
-            .find(|s| !s.params.is_empty())
-            .map(|s| s.params.iter().rev());
         Endpoint {
             server_name: server.and_then(|s| s.label.clone()),
             listen: server.and_then(|s| s.listen.clone()),
@@ -802,14 +818,14 @@ impl Loader {
                 .find(|s| s.kind == Kind::Location)
                 .and_then(|s| s.label.clone()),
             root: up().find_map(|s| s.root.clone()),
-            script_filename: params
-                .and_then(|mut p| p.find(|(name, _)| name == "SCRIPT_FILENAME"))
-                .map(|(_, value)| value.clone()),
+            script_filename: up()
+                .find(|s| s.has_params)
+                .and_then(|s| s.script_filename.clone()),
             read_timeout: up().find_map(|s| s.read_timeout),
             connect_timeout: up().find_map(|s| s.connect_timeout),
             access_rules: up()
                 .find(|s| !s.access.is_empty())
-                .map(|s| s.access.clone())
+                .map(|s| Rc::clone(&s.access))
                 .unwrap_or_default(),
             origin,
             ..Endpoint::default()
@@ -817,30 +833,45 @@ impl Loader {
     }
 
     fn resolve(&mut self, pass: Pass) {
+        // Checked before the endpoint is built: building copies its settings.
+        if self.endpoints_full() {
+            return;
+        }
         let (target, endpoint) = (pass.target, self.endpoint_at(pass.scope, pass.origin));
         let upstream = self
             .upstreams
             .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(&target));
-        let found: Vec<Endpoint> = match upstream.cloned() {
-            _ if target.contains('$') => vec![Endpoint {
-                address: target,
-                dynamic: true,
-                ..endpoint
-            }],
-            Some((name, servers)) => {
-                if servers.is_empty() {
+            .position(|(name, _)| name.eq_ignore_ascii_case(&target));
+        match upstream {
+            _ if target.contains('$') => {
+                _ = self.keep(Endpoint {
+                    address: target,
+                    dynamic: true,
+                    ..endpoint
+                })
+            }
+            Some(u) => {
+                let name = self.upstreams[u].0.clone();
+                if self.upstreams[u].1.is_empty() {
                     self.note(format!(
                         "upstream {name} (used at {}) has no server",
                         endpoint.origin
                     ));
                 }
-                let with = |address: String| Endpoint {
-                    address,
-                    upstream: Some(name.clone()),
-                    ..endpoint.clone()
-                };
-                servers.into_iter().map(with).collect()
+                // One server at a time: an upstream of 300k servers made
+                // every endpoint before MAX_ENDPOINTS was looked at.
+                for i in 0..self.upstreams[u].1.len() {
+                    let address = self.upstreams[u].1[i].clone();
+                    let upstream = Some(name.clone());
+                    let e = Endpoint {
+                        address,
+                        upstream,
+                        ..endpoint.clone()
+                    };
+                    if !self.keep(e) {
+                        break;
+                    }
+                }
             }
             None => {
                 if !target.starts_with("unix:") && !has_port(&target) {
@@ -849,18 +880,49 @@ impl Loader {
                         "fastcgi_pass {target} at {at} names no upstream and no port"
                     ));
                 }
-                vec![Endpoint {
-                    address: backend_address(&target, false),
+                let address = backend_address(&target, false);
+                _ = self.keep(Endpoint {
+                    address,
                     ..endpoint
-                }]
+                });
             }
-        };
-        for e in found {
-            if self.config.endpoints.len() >= MAX_ENDPOINTS {
-                return self.limit(format!("more than {MAX_ENDPOINTS} endpoints"));
-            }
-            self.config.endpoints.push(e);
         }
+    }
+
+    fn endpoints_full(&self) -> bool {
+        self.config.endpoints.len() >= MAX_ENDPOINTS || self.endpoint_text > MAX_ENDPOINT_TEXT
+    }
+
+    /// Keeps an endpoint unless MAX_ENDPOINTS or MAX_ENDPOINT_TEXT is
+    /// reached (said once); false when it is not kept.
+    fn keep(&mut self, e: Endpoint) -> bool {
+        let texts = [
+            &e.upstream,
+            &e.server_name,
+            &e.listen,
+            &e.location,
+            &e.root,
+            &e.script_filename,
+        ];
+        let text = texts.iter().flat_map(|t| t.as_deref()).map(str::len);
+        // The access rules are shared in memory but written out with every
+        // endpoint: they count for each, so the JSON stays bounded too.
+        let rules: usize = e.access_rules.iter().map(String::len).sum();
+        let text = text.sum::<usize>() + e.address.len() + e.origin.file.as_os_str().len() + rules;
+        if self.config.endpoints.len() >= MAX_ENDPOINTS {
+            self.limit(format!("more than {MAX_ENDPOINTS} endpoints"));
+            return false;
+        }
+        // Counted even when refused, so that no later endpoint fits.
+        self.endpoint_text = self.endpoint_text.saturating_add(text);
+        if self.endpoint_text > MAX_ENDPOINT_TEXT {
+            self.limit(format!(
+                "endpoints holding more than {MAX_ENDPOINT_TEXT} bytes of settings"
+            ));
+            return false;
+        }
+        self.config.endpoints.push(e);
+        true
     }
 }
 
@@ -1097,7 +1159,7 @@ mod tests {
         );
         assert!(e.iter().all(|e| e.read_timeout == Some(300)));
         assert_eq!(e[2].location.as_deref(), Some("= /status"));
-        assert_eq!(e[2].access_rules, ["allow 127.0.0.1", "deny all"]);
+        assert_eq!(*e[2].access_rules, ["allow 127.0.0.1", "deny all"]);
         assert_eq!(
             (e[2].connect_timeout, e[0].connect_timeout),
             (Some(90), None)
@@ -1235,6 +1297,70 @@ mod tests {
         );
         let unique: BTreeSet<_> = notes.iter().collect();
         assert_eq!(unique.len(), notes.len(), "a note said twice: {notes:?}");
+    }
+
+    /// Regression guard (security audit): every endpoint copied the
+    /// allow/deny list in force, so 150k `allow` lines and 20000
+    /// fastcgi_pass lines (3.4 MB) aborted at 4 GB. The endpoints of one
+    /// level now hold one list between them; JSON still shows it in each.
+    #[test]
+    fn an_access_list_is_shared_by_its_endpoints_not_copied_into_each() {
+        let mut conf = String::from("http {\nserver {\n");
+        for i in 0..1000 {
+            conf += &format!("allow 10.0.{}.{};\n", i / 256, i % 256);
+        }
+        conf += "deny all;\n";
+        for _ in 0..1000 {
+            conf += "fastcgi_pass 127.0.0.1:9000;\n";
+        }
+        conf += "location /x { deny all; fastcgi_pass unix:/run/x.sock; }\n}\n}\n";
+        let (_dir, root) = tree(&[("/etc/nginx/nginx.conf", conf.as_bytes())]);
+        let config = load(&root, Path::new("/etc/nginx/nginx.conf"));
+        let e = &config.endpoints;
+        assert_eq!(e.len(), 1001);
+        // Each distinct list counted once: before, 1000 copies of 1001.
+        let lists: BTreeMap<_, _> = e
+            .iter()
+            .map(|x| (x.access_rules.as_ptr(), x.access_rules.len()))
+            .collect();
+        let held: usize = lists.values().sum();
+        assert!(held <= 1002, "{held} rules held for 1002 written");
+        assert_eq!(e[999].access_rules.len(), 1001);
+        assert_eq!(*e[1000].access_rules, ["deny all"]);
+        let json = serde_json::to_value(&e[999]).unwrap();
+        assert_eq!(json["access_rules"].as_array().map(Vec::len), Some(1001));
+        assert_eq!(json["access_rules"][1000], "deny all");
+        assert!(config.notes.is_empty(), "{:?}", config.notes);
+    }
+
+    /// Regression guard (security audit): every endpoint copies its level's
+    /// root, names and SCRIPT_FILENAME, so one 1 MB `root` and 20000
+    /// fastcgi_pass lines aborted at 4 GB. They now hold at most
+    /// MAX_ENDPOINT_TEXT between them, and the cut is said once.
+    #[test]
+    fn endpoints_hold_at_most_their_text_budget() {
+        let long = "r".repeat(10_000);
+        let mut conf = format!("http {{\nserver {{\nroot /{long};\n");
+        for _ in 0..10_000 {
+            conf += "fastcgi_pass 127.0.0.1:9000;\n";
+        }
+        conf += "}\n}\n";
+        let (_dir, root) = tree(&[("/etc/nginx/nginx.conf", conf.as_bytes())]);
+        let config = load(&root, Path::new("/etc/nginx/nginx.conf"));
+        let e = &config.endpoints;
+        let roots: usize = e
+            .iter()
+            .flat_map(|x| x.root.as_ref())
+            .map(String::len)
+            .sum();
+        assert!(
+            roots <= MAX_ENDPOINT_TEXT,
+            "{roots} bytes of root in {} endpoints",
+            e.len()
+        );
+        assert!(e.len() > 6000, "{} endpoints", e.len());
+        let limit = "endpoints holding more than 67108864 bytes of settings; the rest is not read";
+        assert_eq!(config.notes, [limit]);
     }
 
     /// Regression guard: a recursive parser overflows its stack on this.
