@@ -347,7 +347,19 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
     };
     // An application that dies closes its socket a moment before it can be
     // reaped: when the probe got no answer, give it half a second to end.
-    let answered = probed.as_ref().is_some_and(|p| p.data.response.is_some());
+    // Anything it sent counts as an answer, garbage included: the probe's
+    // findings then say what was wrong with it.
+    let answered = probed
+        .as_ref()
+        .is_some_and(|p| p.data.response.is_some() || p.data.timings_ms.first_byte.is_some());
+    // It hung up without a word: the probe says how, unless it also ended
+    // (then spawn says why, with its last words).
+    let hung_up = probed.as_ref().is_some_and(|p| {
+        !p.findings.is_empty()
+            && p.findings
+                .iter()
+                .all(|f| f.class != crate::core::registry::Class::Timeout)
+    });
     let grace = Instant::now() + Duration::from_millis(if answered { 0 } else { 500 });
     let ended = loop {
         match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
@@ -396,8 +408,8 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
             &subject,
             format!("exec failed: {}", nix::errno::Errno::from_raw(errno).desc()),
         ));
-    } else if answered {
-        let probed = probed.as_ref().expect("answered");
+    } else if answered || (hung_up && ended.is_none() && !headers) {
+        let probed = probed.as_ref().expect("probed");
         // The private socket is gone after the run: the application is the subject.
         let private = settings
             .external

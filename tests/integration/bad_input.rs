@@ -132,6 +132,7 @@ const ROWS: &[Row] = &[
     row("spawn-bad-env", "--env without =", "NAME=VALUE expected", 3, "NAME=VALUE", Run(&["spawn", "--env", "NOEQ", "{d}/app.sh"])),
     row("spawn-external-bad-port", "--external localhost:0", "port must be 1-65535", 3, "1-65535", Run(&["spawn", "--external", "localhost:0", "{d}/app.sh"])),
     row("spawn-stderr-escapes", "an application writing escapes to stderr and exiting", "its last words shown as \\x1b", 2, "boom", Run(&["spawn", "{d}/app.sh"])),
+    row("spawn-hostile-applications", "applications that stay silent, send garbage, stream without end or hang up", "the probe's class within the deadline + 1 s, under 64 MiB; nothing left", 2, "", Test("spawn_cmd.rs::hostile_applications_end_in_time_with_their_class")),
     row("spawn-signals", "SIGINT and SIGTERM to fcgi-doctor while the application runs", "the application's process group is killed", 2, "", Test("spawn_cmd.rs::sigint_and_sigterm_leave_no_process_and_no_directory")),
     // config
     row("config-missing", "--nginx-config FILE that does not exist", "names the file and the error", 3, "No such file", Run(&["config", "--nginx-config", "{d}/nope.conf"])),
@@ -156,6 +157,7 @@ const ROWS: &[Row] = &[
     row("doctor-bad-timeout", "--timeout 0", "out of range", 3, "out of range", Run(&["doctor", "--timeout", "0"])),
     row("doctor-bad-since", "--since yesterday", "not a time", 3, "not a time", Run(&["doctor", "--since", "yesterday"])),
     row("doctor-bad-watch", "--watch 2d", "not a duration", 3, "not a duration", Run(&["doctor", "--watch", "2d"])),
+    row("doctor-hostile-peers", "the 32 hostile peers as the backends of one nginx configuration", "each backend's row as its probe says, all within the deadline + 1 s, under 64 MiB", 2, "", Test("hostile_peers.rs::doctor_against_the_whole_corpus_at_once")),
     row("doctor-hung-backend", "a backend that accepts and never answers", "that probe ends at its deadline; the verdict comes", 2, "", Test("doctor_cmd.rs::a_hung_backend_does_not_stall_the_report")),
     // ps
     row("ps-bad-watch", "--watch 0", "out of range", 3, "out of range", Run(&["ps", "--watch", "0"])),

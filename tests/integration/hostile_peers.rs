@@ -446,3 +446,67 @@ fn the_load_mode_against_a_peer_that_accepts_and_closes() {
     // (FD1104), where a single probe sees the close first.
     assert_eq!(worst_class(&run), "app_crashed", "{}", run.stdout);
 }
+
+/// The whole corpus behind one nginx configuration, for `doctor`: every
+/// peer probed at once (one batch), the run ends within the probes' deadline
+/// plus one second under 64 MiB, and each backend's row says what the probe
+/// of that peer says.
+#[test]
+fn doctor_against_the_whole_corpus_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peers = Vec::new();
+    let mut locations = String::new();
+    for (i, c) in corpus().into_iter().enumerate() {
+        let behaviour = c.behaviour;
+        let peer = fake_peer::tcp(move |conn| behaviour(conn));
+        locations += &format!(
+            "location /p{i} {{ fastcgi_pass {}; fastcgi_param SCRIPT_FILENAME /srv/p{i}.php; }}\n",
+            peer.target
+        );
+        peers.push((c.name, c.exit, peer));
+    }
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!("events {{}}\nhttp {{ server {{ listen 8080;\n{locations} }} }}\n"),
+    )
+    .unwrap();
+    let run = fcgi_doctor([
+        "doctor",
+        "--nginx-config",
+        conf.to_str().unwrap(),
+        "--timeout",
+        "2s",
+        "--format",
+        "json",
+    ])
+    .measure_memory()
+    .run();
+    assert!(
+        run.elapsed <= TIMEOUT + Duration::from_secs(1),
+        "{:?}",
+        run.elapsed
+    );
+    assert!(
+        run.max_rss_kib.unwrap() < MAX_RSS_KIB,
+        "{:?} KiB",
+        run.max_rss_kib
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let json = run.json();
+    let rows = json["checks"].as_array().unwrap();
+    let mut wrong = Vec::new();
+    for (name, exit, peer) in &peers {
+        let want = ["ok", "warning", "critical"][*exit as usize];
+        let row = rows
+            .iter()
+            .find(|r| r["check"] == "probe" && r["subject"] == peer.target.as_str());
+        let got = row
+            .map(|r| r["status"].as_str().unwrap())
+            .unwrap_or("missing");
+        if got != want {
+            wrong.push(format!("{name}: {got} instead of {want}: {row:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

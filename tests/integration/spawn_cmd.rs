@@ -539,3 +539,80 @@ fn nagios_and_prometheus_speak_for_spawn() {
     );
     crate::monitoring::assert_promtool(&run.stdout);
 }
+
+/// Applications that misbehave as hostile peers do, on the socket spawn
+/// hands them: each run ends within the probe's deadline plus one second,
+/// under 64 MiB, with its class, and leaves nothing behind.
+#[test]
+fn hostile_applications_end_in_time_with_their_class() {
+    let dir = lab_dir();
+    // The system's python3: the web user runs it.
+    let python = need!(
+        Some(PathBuf::from("/usr/bin/python3")).filter(|p| p.exists()),
+        "/usr/bin/python3"
+    );
+    let head = format!(
+        "#!{}\nimport socket, struct, sys, time\n\
+         s = socket.socket(fileno=0)\nc, _ = s.accept()\n",
+        python.display()
+    );
+    let stdout = |text: &str| format!("struct.pack('>BBHHBx', 1, 6, 1, len({text}), 0) + {text}");
+    for (name, body, class) in [
+        (
+            "silent",
+            "c.recv(65536)\ntime.sleep(30)\n".to_string(),
+            "timeout",
+        ),
+        (
+            "random bytes",
+            "c.recv(65536)\nc.sendall(bytes((i * 2654435761) % 251 for i in range(4096)))\nc.close()\ntime.sleep(30)\n"
+                .to_string(),
+            "protocol_error",
+        ),
+        (
+            "endless stdout",
+            format!(
+                "c.recv(65536)\nc.sendall({})\nchunk = {}\nwhile True:\n    c.sendall(chunk)\n",
+                stdout("b'Content-Type: x\\r\\n\\r\\n'"),
+                stdout("b'x' * 65528")
+            ),
+            "timeout",
+        ),
+        (
+            "closes at once",
+            "c.close()\ntime.sleep(30)\n".to_string(),
+            "incomplete_headers",
+        ),
+    ] {
+        let path = app(dir.path(), "hostile.fcgi", &format!("{head}{body}"), 0o755);
+        let run = fcgi_doctor([
+            "spawn",
+            path.to_str().unwrap(),
+            "--timeout",
+            "2s",
+            "--format",
+            "json",
+        ])
+        .measure_memory()
+        .run();
+        let classes: Vec<String> = run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["class"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            run.elapsed <= Duration::from_secs(3),
+            "{name}: {:?}",
+            run.elapsed
+        );
+        assert!(
+            run.max_rss_kib.unwrap() < 64 * 1024,
+            "{name}: {:?} KiB",
+            run.max_rss_kib
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stdout);
+        assert!(classes.iter().any(|c| c == class), "{name}: {classes:?}");
+        nothing_left(&run);
+    }
+}
