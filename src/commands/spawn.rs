@@ -316,16 +316,17 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
     let stdout = Drain::start(out_r);
     settings.probe.as_user = None;
     let mut never_listened = false;
+    // How it ended, when that is seen while waiting for its own address.
+    let mut ended_early = None;
     match (&settings.external, &private) {
         (Some(address), _) => {
             settings.probe.target = address.clone();
             let deadline = started + settings.probe.timeout;
             never_listened = true;
             while Instant::now() < deadline {
-                if !matches!(
-                    waitpid(child, Some(WaitPidFlag::WNOHANG)),
-                    Ok(WaitStatus::StillAlive)
-                ) {
+                let status = waitpid(child, Some(WaitPidFlag::WNOHANG));
+                if !matches!(status, Ok(WaitStatus::StillAlive)) {
+                    ended_early = status.ok().and_then(ending);
                     break;
                 }
                 if listening(address, Duration::from_millis(200)).is_some() {
@@ -361,14 +362,16 @@ pub fn run(mut settings: SpawnSettings, host: &Host) -> Result<Outcome<SpawnRepo
                 .all(|f| f.class != crate::core::registry::Class::Timeout)
     });
     let grace = Instant::now() + Duration::from_millis(if answered { 0 } else { 500 });
-    let ended = loop {
-        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(_, code)) => break Some(format!("exit {code}")),
-            Ok(WaitStatus::Signaled(_, sig, _)) => break Some(format!("signal {}", sig.as_str())),
-            _ if Instant::now() >= grace => break None,
-            _ => std::thread::sleep(Duration::from_millis(10)),
+    let ended = ended_early.or_else(|| loop {
+        match waitpid(child, Some(WaitPidFlag::WNOHANG))
+            .ok()
+            .and_then(ending)
+        {
+            Some(how) => break Some(how),
+            None if Instant::now() >= grace => break None,
+            None => std::thread::sleep(Duration::from_millis(10)),
         }
-    };
+    });
 
     // 5. The group goes, whatever happened, then its directory; only then
     // may a signal end fcgi-doctor by its default action.
@@ -542,6 +545,15 @@ fn listening(address: &Target, wait: Duration) -> Option<String> {
 ///
 /// # Safety
 /// Only system calls: async-signal-safe.
+/// How a reaped process ended ("exit 3", "signal SIGSEGV"); None while it runs.
+fn ending(status: WaitStatus) -> Option<String> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(format!("exit {code}")),
+        WaitStatus::Signaled(_, sig, _) => Some(format!("signal {}", sig.as_str())),
+        _ => None,
+    }
+}
+
 /// `n` in decimal, right-aligned in a stack buffer, and how many digits:
 /// formatting without allocating, for a forked child.
 fn decimal(mut n: u32) -> ([u8; 10], usize) {

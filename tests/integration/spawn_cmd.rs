@@ -420,6 +420,20 @@ fn an_application_that_binds_its_own_address_is_waited_for() {
     );
     only_code(&run, "FD1712", 2);
     assert_eq!(run.json()["started"], false);
+
+    // One that dies before it binds: how it ended and its last words, not
+    // "never listened".
+    let dies = app(
+        dir.path(),
+        "dies.fcgi",
+        "#!/bin/sh\necho 'cannot import app' >&2\nexit 3\n",
+        0o755,
+    );
+    let run = spawn(&dies, &["--external", &elsewhere]);
+    only_code(&run, "FD1707", 2);
+    assert_eq!(run.json()["ended"], "exit 3", "{}", run.stdout);
+    assert!(run.stdout.contains("cannot import app"), "{}", run.stdout);
+    nothing_left(&run);
 }
 
 #[test]
