@@ -451,6 +451,18 @@ fn logs_truncated_or_removed_while_read_end_cleanly() {
     }
 }
 
+/// The run ended with a status (not UNKNOWN) and no ESC or BEL of the
+/// input reached its output; the output, stdout then stderr.
+fn nothing_played(run: &crate::util::Run, what: &str) -> String {
+    assert!(matches!(run.code, 0..=2), "{what}: {}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        !all.contains('\x1b') && !all.contains('\x07'),
+        "{what}: {all}"
+    );
+    all
+}
+
 #[test]
 fn escapes_in_process_titles_are_shown_not_played() {
     use fcgi_doctor::sources::fixture::{FakeProc, Proc};
@@ -480,12 +492,7 @@ fn escapes_in_process_titles_are_shown_not_played() {
             .env("FCGI_DOCTOR_TEST_PROC", dir.path().to_str().unwrap())
             .deadline(DEADLINE)
             .run();
-        assert!(matches!(run.code, 0..=2), "{format}: {}", run.stderr);
-        let all = format!("{}{}", run.stdout, run.stderr);
-        assert!(
-            !all.contains('\x1b') && !all.contains('\x07'),
-            "{format}: {all}"
-        );
+        let all = nothing_played(&run, format);
         if format == "human" {
             assert!(all.contains("\\x1b[31mwww"), "{all}");
         }
@@ -532,12 +539,7 @@ fn escapes_in_module_names_are_shown_not_played() {
                 .env("FCGI_DOCTOR_TEST_PROC", dir.path().to_str().unwrap())
                 .deadline(DEADLINE)
                 .run();
-            assert!(matches!(run.code, 0..=2), "{args:?}: {}", run.stderr);
-            let all = format!("{}{}", run.stdout, run.stderr);
-            assert!(
-                !all.contains('\x1b') && !all.contains('\x07'),
-                "{args:?}: {all}"
-            );
+            let all = nothing_played(&run, &format!("{args:?}"));
             if format == "human" {
                 assert!(all.contains("\\x1b]0;PWNED\\x07"), "{args:?}: {all}");
             }

@@ -559,22 +559,11 @@ fn hundreds_of_backends_are_probed_up_to_the_cap() {
     let listeners: Vec<_> = (0..300)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
-    let locations: String = listeners
+    let backends: Vec<String> = listeners
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            format!(
-                "location /p{i} {{ fastcgi_pass 127.0.0.1:{}; fastcgi_param SCRIPT_FILENAME /x.php; }}\n",
-                l.local_addr().unwrap().port()
-            )
-        })
+        .map(|l| l.local_addr().unwrap().to_string())
         .collect();
-    let conf = dir.path().join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!("events {{}}\nhttp {{ server {{ listen 8080;\n{locations} }} }}\n"),
-    )
-    .unwrap();
+    let conf = crate::servers::nginx_passing_to(dir.path(), &backends);
     let run = fcgi_doctor([
         "doctor",
         "--nginx-config",

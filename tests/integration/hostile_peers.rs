@@ -455,22 +455,13 @@ fn the_load_mode_against_a_peer_that_accepts_and_closes() {
 fn doctor_against_the_whole_corpus_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut peers = Vec::new();
-    let mut locations = String::new();
-    for (i, c) in corpus().into_iter().enumerate() {
+    for c in corpus() {
         let behaviour = c.behaviour;
         let peer = fake_peer::tcp(move |conn| behaviour(conn));
-        locations += &format!(
-            "location /p{i} {{ fastcgi_pass {}; fastcgi_param SCRIPT_FILENAME /srv/p{i}.php; }}\n",
-            peer.target
-        );
         peers.push((c.name, c.exit, peer));
     }
-    let conf = dir.path().join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!("events {{}}\nhttp {{ server {{ listen 8080;\n{locations} }} }}\n"),
-    )
-    .unwrap();
+    let backends: Vec<String> = peers.iter().map(|(_, _, p)| p.target.clone()).collect();
+    let conf = crate::servers::nginx_passing_to(dir.path(), &backends);
     let run = fcgi_doctor([
         "doctor",
         "--nginx-config",

@@ -485,3 +485,22 @@ pub fn dying_fcgid_app(
     };
     (server, stop, asking)
 }
+
+/// An nginx configuration in `dir` (written, not run) with one location per
+/// backend address, each passing to it: what `doctor --nginx-config` reads.
+pub fn nginx_passing_to(dir: &Path, backends: &[String]) -> PathBuf {
+    let locations: String = backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            format!("location /p{i} {{ fastcgi_pass {b}; fastcgi_param SCRIPT_FILENAME /srv/p{i}.php; }}\n")
+        })
+        .collect();
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!("events {{}}\nhttp {{ server {{ listen 8080;\n{locations} }} }}\n"),
+    )
+    .unwrap();
+    conf
+}
