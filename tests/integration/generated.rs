@@ -242,3 +242,56 @@ fn man_pages_are_manuals() {
         }
     }
 }
+
+/// scripts/add-php-binary-rows reads php-fpm's messages from a compiled binary
+/// (the arguments of each zlog call); scripts/gen-inventory reads them from the
+/// sources. On the installed php-fpm the two must agree on every message both
+/// know: same level, same errno flag, same file.
+#[test]
+fn php_fpm_binary_reader_agrees_with_the_source_inventory() {
+    let binary = crate::servers::php_fpm_binary();
+    let objdump = crate::servers::which("objdump").is_ok();
+    if !crate::util::require(
+        binary.is_some() && objdump,
+        "php-fpm and objdump (binutils)",
+    ) {
+        return;
+    }
+    let binary = binary.unwrap();
+    let version = std::process::Command::new(&binary)
+        .arg("-v")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    let version = version
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.split(['-', '+']).next())
+        .expect("php-fpm -v names its version")
+        .to_string();
+    let out = std::process::Command::new("python3")
+        .arg(root().join("scripts/add-php-binary-rows"))
+        .arg("--check")
+        .arg("--binary")
+        .arg(format!("{version}={}", binary.display()))
+        .output()
+        .expect("python3 runs scripts/add-php-binary-rows");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    // "php-fpm 8.2.36: 402 calls read (5 ...), 400 agree with the inventory, ..."
+    let number_before = |words: &str| -> usize {
+        let at = stderr.find(words).unwrap_or_else(|| panic!("{stderr}"));
+        stderr[..at]
+            .split_whitespace()
+            .last()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{stderr}"))
+    };
+    let read = number_before(" calls read");
+    let agree = number_before(" agree with the inventory");
+    assert!(
+        read >= 300 && agree >= 300,
+        "too few zlog calls understood: {stderr}"
+    );
+}
